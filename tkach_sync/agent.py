@@ -1,0 +1,247 @@
+"""The agent: a stateless, blocking tool loop.
+
+``run`` and ``stream`` share one loop (``Agent._drive``); they differ only in
+how a turn reaches the model (``complete`` or ``stream``) and where events go.
+The loop never edits the caller's history: it works on a copy and returns only
+what it appended, also on failure, as ``AgentError.partial``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .approval import ApprovalHandler
+from .cancel import CancellationToken
+from .errors import Cancelled, MaxTurnsReached, ProviderFailed, RequestCancelled, ToolFailed
+from .events import ContentDelta, Done, MessageDelta, StreamEvent, ToolUse, UsageReport
+from .executor import ToolCall, ToolExecutor, ToolPolicy
+from .messages import (
+    CacheControl,
+    ContentBlock,
+    Message,
+    StopReason,
+    TextBlock,
+    ToolUseBlock,
+    Usage,
+)
+from .providers.base import LlmProvider, Request, Response, SystemBlock, ToolDefinition
+from .streaming import AgentStream
+from .tool import Tool, ToolContext
+
+__all__ = ["Agent", "AgentResult"]
+
+EventSink = Callable[[StreamEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentResult:
+    """What one run appended to the history, and how it ended."""
+
+    new_messages: list[Message]
+    text: str
+    """The text of the last assistant message (the partial text, after a cancel)."""
+    usage: Usage
+    stop_reason: StopReason
+
+
+class Agent:
+    """A model, its tools and their gates. Safe to share between threads: runs keep no state here.
+
+    agent = Agent(provider=Anthropic.from_env(), model="claude-sonnet-4-5",
+                  tools=tools.defaults())
+    result = agent.run([Message.user_text("Which files are here?")])
+    """
+
+    def __init__(
+        self,
+        provider: LlmProvider,
+        model: str,
+        system: str | Sequence[SystemBlock] | None = None,
+        tools: Iterable[Tool] = (),
+        policy: ToolPolicy | Callable[[str], bool] | None = None,
+        approval: ApprovalHandler | Callable[..., Any] | None = None,
+        executor: ToolExecutor | None = None,
+        max_turns: int = 50,
+        max_tokens: int = 16384,
+        temperature: float | None = None,
+        working_dir: str | os.PathLike[str] | None = None,
+        max_depth: int = 3,
+        cache_tools: CacheControl | None = None,
+        *,
+        depth: int = 0,
+        request_extra: dict[str, Any] | None = None,
+    ) -> None:
+        tools = list(tools)
+        if executor is not None and (tools or policy is not None or approval is not None):
+            raise ValueError("pass either executor or tools/policy/approval, not both")
+        if max_turns < 1:
+            raise ValueError("max_turns must be at least 1")
+        self.provider = provider
+        self.model = model
+        self.system = [SystemBlock(system)] if isinstance(system, str) else list(system or ())
+        self.executor = executor or ToolExecutor(tools, policy, approval)
+        self.max_turns = max_turns
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.working_dir = Path(working_dir) if working_dir is not None else None
+        self.max_depth = max_depth
+        self.cache_tools = cache_tools
+        self.depth = depth
+        self.request_extra = dict(request_extra or {})
+
+    def __repr__(self) -> str:
+        tools = self.executor.registry.names
+        return f"Agent(model={self.model!r}, provider={self.provider!r}, tools={tools})"
+
+    # --- public API ----------------------------------------------------------
+
+    def run(
+        self, history: Sequence[Message], cancel: CancellationToken | None = None
+    ) -> AgentResult:
+        """Run the loop to the model's final answer (blocks); failures keep ``.partial``."""
+        return self._drive(history, cancel or CancellationToken(), None)
+
+    def stream(
+        self, history: Sequence[Message], cancel: CancellationToken | None = None
+    ) -> AgentStream:
+        """Run the loop in a producer thread and iterate its events as they happen."""
+        history = list(history)
+        return AgentStream(lambda token, emit: self._drive(history, token, emit), cancel)
+
+    # --- the loop ------------------------------------------------------------
+
+    def _drive(
+        self, history: Sequence[Message], cancel: CancellationToken, emit: EventSink | None
+    ) -> AgentResult:
+        run = _Run(list(history))
+        ctx = ToolContext(
+            working_dir=self.working_dir or Path.cwd(),
+            cancel=cancel,
+            depth=self.depth,
+            max_depth=self.max_depth,
+            executor=self.executor,
+        )
+        tool_defs = self._tool_definitions()
+        for _turn in range(self.max_turns):
+            run.check_cancel(cancel)
+            request = Request(
+                model=self.model,
+                messages=run.messages,
+                system=self.system,
+                tools=tool_defs,
+                max_tokens=self.max_tokens,
+                temperature=self.temperature,
+                extra=self.request_extra,
+            )
+            response = self._call_model(run, request, cancel, emit)
+            run.usage = run.usage + response.usage
+            run.stop_reason = response.stop_reason
+            if response.content:
+                run.append(Message.assistant(response.content))
+            calls = response.tool_uses
+            if not calls:
+                if response.stop_reason is StopReason.PAUSE_TURN:
+                    continue
+                return run.result()
+            try:
+                results = self.executor.execute_batch(
+                    [ToolCall(c.id, c.name, c.input) for c in calls], ctx, on_event=emit
+                )
+            except Exception as exc:
+                raise ToolFailed(f"the tool executor failed: {exc!r}", run.result()) from exc
+            run.append(Message.user(list(results)))
+            run.check_cancel(cancel)
+        raise MaxTurnsReached(self.max_turns, run.result())
+
+    def _call_model(
+        self,
+        run: _Run,
+        request: Request,
+        cancel: CancellationToken,
+        emit: EventSink | None,
+    ) -> Response:
+        try:
+            if emit is None:
+                return self.provider.complete(request, cancel)
+            return self._stream_turn(run, request, cancel, emit)
+        except Exception as exc:
+            if cancel.is_cancelled or isinstance(exc, RequestCancelled):
+                raise Cancelled("the run was cancelled", run.result(cancelled=True)) from exc
+            raise ProviderFailed(f"the provider failed: {exc}", run.result()) from exc
+
+    def _stream_turn(
+        self, run: _Run, request: Request, cancel: CancellationToken, emit: EventSink
+    ) -> Response:
+        events = self.provider.stream(request, cancel)
+        tool_uses: list[ContentBlock] = []
+        usage = Usage()
+        stop_reason: StopReason | None = None
+        run.pending_text = ""
+        try:
+            for event in events:
+                if isinstance(event, ContentDelta):
+                    run.pending_text += event.text
+                    emit(event)
+                elif isinstance(event, ToolUse):
+                    tool_uses.append(ToolUseBlock(event.id, event.name, event.input))
+                    emit(event)
+                elif isinstance(event, UsageReport):
+                    usage = usage.merge_max(event.usage)
+                elif isinstance(event, MessageDelta):
+                    stop_reason = event.stop_reason
+                elif isinstance(event, Done):
+                    break
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        text, run.pending_text = run.pending_text, ""
+        content: list[ContentBlock] = [TextBlock(text)] if text else []
+        content.extend(tool_uses)
+        if stop_reason is None:
+            stop_reason = StopReason.TOOL_USE if tool_uses else StopReason.END_TURN
+        return Response(content, stop_reason, usage)
+
+    def _tool_definitions(self) -> list[ToolDefinition]:
+        tools = sorted(self.executor.registry, key=lambda t: t.name)
+        defs = [ToolDefinition(t.name, t.description, t.input_schema) for t in tools]
+        if defs and self.cache_tools is not None:
+            last = defs[-1]
+            defs[-1] = ToolDefinition(
+                last.name, last.description, last.input_schema, self.cache_tools
+            )
+        return defs
+
+
+class _Run:
+    """The state of one run: the working history and what it appended."""
+
+    __slots__ = ("messages", "new_messages", "pending_text", "stop_reason", "usage")
+
+    def __init__(self, history: list[Message]) -> None:
+        self.messages = history
+        self.new_messages: list[Message] = []
+        self.usage = Usage()
+        self.stop_reason = StopReason.END_TURN
+        self.pending_text = ""
+        """Text of the turn still streaming: kept in the partial result if the run stops."""
+
+    def append(self, message: Message) -> None:
+        self.messages.append(message)
+        self.new_messages.append(message)
+
+    def check_cancel(self, cancel: CancellationToken) -> None:
+        if cancel.is_cancelled:
+            raise Cancelled("the run was cancelled", self.result(cancelled=True))
+
+    def result(self, *, cancelled: bool = False) -> AgentResult:
+        new_messages = list(self.new_messages)
+        if self.pending_text:
+            new_messages.append(Message.assistant([TextBlock(self.pending_text)]))
+        text = next((m.text for m in reversed(new_messages) if m.role == "assistant"), "")
+        stop_reason = StopReason.CANCELLED if cancelled else self.stop_reason
+        return AgentResult(new_messages, text, self.usage, stop_reason)

@@ -1,0 +1,197 @@
+"""``AgentStream``: the agent loop in a producer thread, its events through a bounded queue.
+
+A slow consumer parks the producer in ``put``; a parked producer stops reading
+the socket, and TCP pushes back on the server. Leaving the loop early (break,
+``close()``, a ``with`` block, garbage collection) cancels the run's own child
+token, which shuts the HTTP response and any tool down, and joins the thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from .cancel import CancellationToken
+from .errors import Cancelled
+from .events import StreamEvent
+
+if TYPE_CHECKING:
+    from .agent import AgentResult
+
+__all__ = ["AgentStream"]
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 16
+_JOIN_TIMEOUT = 10.0
+_PUT_POLL = 0.25
+
+Drive = Callable[[CancellationToken, Callable[[StreamEvent], None]], "AgentResult"]
+
+
+class _End:
+    """The producer's last item: the run's result or its error."""
+
+    __slots__ = ("outcome",)
+
+    def __init__(self, outcome: AgentResult | BaseException) -> None:
+        self.outcome = outcome
+
+
+_WAKE = object()  # put by a cancel, so a consumer blocked in get() notices at once
+
+
+class _Channel:
+    """What the producer thread and the consumer share: never the AgentStream
+    itself, so a dropped stream can be collected (and so closed)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[object] = queue.Queue(QUEUE_SIZE)
+        self.closed = threading.Event()
+        self.finished = threading.Event()
+        self.outcome: AgentResult | BaseException | None = None
+
+    def put(self, item: object) -> None:
+        """Block while the queue is full (the backpressure); give up once the consumer left."""
+        while not self.closed.is_set():
+            try:
+                self.queue.put(item, timeout=_PUT_POLL)
+                return
+            except queue.Full:
+                continue
+
+    def wake(self) -> None:
+        with contextlib.suppress(queue.Full):  # when full, the consumer has items to read
+            self.queue.put_nowait(_WAKE)
+
+    def drain(self) -> None:
+        try:
+            while True:
+                self.queue.get_nowait()
+        except queue.Empty:
+            pass
+
+
+def _produce(drive: Drive, token: CancellationToken, channel: _Channel) -> None:
+    outcome: AgentResult | BaseException
+    try:
+        outcome = drive(token, channel.put)
+    except BaseException as exc:
+        outcome = exc
+    channel.outcome = outcome
+    channel.finished.set()
+    channel.put(_End(outcome))
+
+
+class AgentStream:
+    """Live events of one run; iterate it, then call ``result()``.
+
+        with agent.stream(history, cancel=token) as stream:
+            for event in stream:
+                ...
+        result = stream.result()
+
+    After a cancel the iteration simply ends and ``result()`` raises
+    ``Cancelled`` with the partial result. Any other failure raises its
+    ``AgentError`` from the iteration and again from ``result()``.
+    """
+
+    def __init__(self, drive: Drive, cancel: CancellationToken | None = None) -> None:
+        self._user_token = cancel
+        self._token = cancel.child() if cancel is not None else CancellationToken()
+        self._channel = _Channel()
+        self._wake_handle = self._token.on_cancel(self._channel.wake)
+        self._iteration_over = False
+        self._thread = threading.Thread(
+            target=_produce,
+            args=(drive, self._token, self._channel),
+            name="tkach-stream",
+            daemon=True,
+        )
+        self._thread.start()
+
+    # --- iteration -----------------------------------------------------------
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        if self._iteration_over:
+            raise StopIteration
+        item = self._channel.queue.get()
+        if isinstance(item, _End):
+            self._finish()
+            if isinstance(item.outcome, BaseException) and not isinstance(item.outcome, Cancelled):
+                raise item.outcome
+            raise StopIteration
+        if self._token.is_cancelled:
+            self._iteration_over = True
+            raise StopIteration
+        return item  # type: ignore[return-value]
+
+    def result(self) -> AgentResult:
+        """The run's result once it ended (blocks); raises its ``AgentError``."""
+        outcome = self._wait_outcome()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    # --- leaving -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the run if it is still going, close its HTTP response, join the thread."""
+        if not self._channel.finished.is_set():
+            self._token.cancel()
+        self._channel.closed.set()
+        self._channel.drain()
+        self._iteration_over = True
+        self._join()
+        self._release()
+
+    def __enter__(self) -> AgentStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # best effort, also at interpreter exit
+            self.close()
+
+    # --- internals -----------------------------------------------------------
+
+    def _finish(self) -> None:
+        self._iteration_over = True
+        self._join()
+        self._release()
+
+    def _wait_outcome(self) -> AgentResult | BaseException:
+        while not self._channel.closed.is_set() and not self._channel.finished.is_set():
+            item = self._channel.queue.get()  # discard what nobody read, up to the end
+            if isinstance(item, _End):
+                break
+        self._channel.finished.wait()
+        self._finish()
+        assert self._channel.outcome is not None
+        return self._channel.outcome
+
+    def _join(self) -> None:
+        if threading.current_thread() is self._thread:
+            return
+        self._thread.join(_JOIN_TIMEOUT)
+        if self._thread.is_alive():
+            log.warning("the agent stream's producer did not stop within %.0f s", _JOIN_TIMEOUT)
+
+    def _release(self) -> None:
+        self._wake_handle.remove()
+        self._token._release()

@@ -1,0 +1,3 @@
+"""The built-in tools."""
+
+__all__: list[str] = []
