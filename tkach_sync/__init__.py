@@ -21,6 +21,7 @@ from .errors import BatchNotReady as BatchNotReady
 from .errors import Cancelled as Cancelled
 from .errors import DeserializationError as DeserializationError
 from .errors import InvalidInput as InvalidInput
+from .errors import InvalidRequest as InvalidRequest
 from .errors import MaxTurnsReached as MaxTurnsReached
 from .errors import Overloaded as Overloaded
 from .errors import ProviderError as ProviderError
@@ -82,6 +83,7 @@ __all__ = [
     "DeserializationError",
     "Done",
     "InvalidInput",
+    "InvalidRequest",
     "MaxTurnsReached",
     "Message",
     "MessageDelta",

@@ -13,6 +13,7 @@
     │   │   └── RateLimited        429, ``rate_limit_error``
     │   ├── DeserializationError   the server broke the protocol
     │   ├── BatchNotReady          batch results asked for before the batch ended
+    │   ├── InvalidRequest         a request the API would refuse, caught before sending
     │   └── RequestCancelled       the call's cancellation token fired
     └── ToolError                  raised by a tool: the model sees it as an error result
         ├── InvalidInput
@@ -36,6 +37,7 @@ __all__ = [
     "Cancelled",
     "DeserializationError",
     "InvalidInput",
+    "InvalidRequest",
     "MaxTurnsReached",
     "Overloaded",
     "ProviderError",
@@ -151,6 +153,10 @@ class BatchNotReady(ProviderError):
     def __init__(self, status: str) -> None:
         super().__init__(f"the batch has not ended yet (status: {status})")
         self.status = status
+
+
+class InvalidRequest(ProviderError, ValueError):
+    """The request breaks a rule of the API; raised before any HTTP call."""
 
 
 class RequestCancelled(ProviderError):
