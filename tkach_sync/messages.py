@@ -69,6 +69,10 @@ def _cache_control(ttl: Literal["5m", "1h"]) -> CacheControl:
     return CacheControl() if ttl == "5m" else CacheControl(ttl=ttl)
 
 
+# The positional constructors below also take the wire keys (``type``…), because
+# pydantic validates a nested model through its ``__init__``.
+
+
 class TextBlock(BaseModel):
     model_config = _FROZEN
 
@@ -76,8 +80,8 @@ class TextBlock(BaseModel):
     text: str
     cache_control: CacheControl | None = None
 
-    def __init__(self, text: str, cache_control: CacheControl | None = None) -> None:
-        super().__init__(text=text, cache_control=cache_control)
+    def __init__(self, text: str, cache_control: CacheControl | None = None, **data: Any) -> None:
+        super().__init__(text=text, cache_control=cache_control, **data)
 
     @classmethod
     def cached(cls, text: str, ttl: Literal["5m", "1h"] = "5m") -> TextBlock:
@@ -93,8 +97,8 @@ class ToolUseBlock(BaseModel):
     name: str
     input: dict[str, Any]
 
-    def __init__(self, id: str, name: str, input: dict[str, Any]) -> None:
-        super().__init__(id=id, name=name, input=input)
+    def __init__(self, id: str, name: str, input: dict[str, Any], **data: Any) -> None:
+        super().__init__(id=id, name=name, input=input, **data)
 
 
 class ToolResultBlock(BaseModel):
@@ -112,9 +116,14 @@ class ToolResultBlock(BaseModel):
         content: str,
         is_error: bool = False,
         cache_control: CacheControl | None = None,
+        **data: Any,
     ) -> None:
         super().__init__(
-            tool_use_id=tool_use_id, content=content, is_error=is_error, cache_control=cache_control
+            tool_use_id=tool_use_id,
+            content=content,
+            is_error=is_error,
+            cache_control=cache_control,
+            **data,
         )
 
     @field_validator("content", mode="before")
@@ -155,8 +164,8 @@ class Message(BaseModel):
     role: Role
     content: list[ContentBlock]
 
-    def __init__(self, role: Role | str, content: list[ContentBlock]) -> None:
-        super().__init__(role=role, content=content)
+    def __init__(self, role: Role | str, content: list[ContentBlock] | str, **data: Any) -> None:
+        super().__init__(role=role, content=content, **data)
 
     @field_validator("content", mode="before")
     @classmethod

@@ -1,0 +1,143 @@
+"""Server-sent events off a live response, and the provider stream built on them.
+
+The transport (this module) and the accumulators (``_anthropic_wire``,
+``_openai_wire``) meet only here: bytes become ``(event, data)`` pairs through
+sseclient-py, an accumulator turns those into our stream events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from types import TracebackType
+from typing import Any, Protocol
+
+import requests
+import sseclient
+import urllib3.exceptions
+
+from ..cancel import CancellationToken
+from ..errors import DeserializationError, ProviderError, RequestCancelled
+from ..events import StreamEvent
+from ._http import HttpClient, shutdown_response, transport_error
+
+__all__ = ["Accumulator", "ProviderStream", "iter_sse"]
+
+_READ_SIZE = 64 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+def iter_sse(response: requests.Response, cancel: CancellationToken) -> Iterator[tuple[str, str]]:
+    """``(event name, data)`` for each event of the response body, as it arrives."""
+    client = sseclient.SSEClient(_chunks(response, cancel))
+    try:
+        for event in client.events():
+            yield event.event, event.data
+    except UnicodeDecodeError as exc:
+        raise DeserializationError(f"the event stream is not valid UTF-8: {exc}") from exc
+
+
+def _chunks(response: requests.Response, cancel: CancellationToken) -> Iterator[bytes]:
+    # read1 hands over whatever has arrived, so an event is seen the moment it
+    # lands, chunked or not; iter_content would wait to fill its buffer.
+    raw: Any = response.raw
+    first = True
+    while True:
+        try:
+            chunk: bytes = raw.read1(_READ_SIZE)
+        except (OSError, urllib3.exceptions.HTTPError, requests.RequestException) as exc:
+            raise transport_error(exc, cancel) from exc
+        if cancel.is_cancelled:
+            raise RequestCancelled()
+        if not chunk:
+            return
+        if first:
+            first = False
+            chunk = chunk.removeprefix(_BOM)
+        yield chunk
+
+
+class Accumulator(Protocol):
+    """Turns one provider's SSE events into whole stream events."""
+
+    def feed(self, event: str, data: str) -> list[StreamEvent]: ...
+
+    def finish(self) -> list[StreamEvent]: ...
+
+
+class ProviderStream:
+    """The events of one streamed model call. ``close()`` closes the connection.
+
+    Failures before the first event are retried like any call; once an event
+    was handed out, a failure raises, because the caller already acted on it.
+    """
+
+    def __init__(
+        self,
+        http: HttpClient,
+        path: str,
+        body: dict[str, Any],
+        cancel: CancellationToken,
+        make_accumulator: Callable[[], Accumulator],
+    ) -> None:
+        self._http = http
+        self._path = path
+        self._body = body
+        self._cancel = cancel
+        self._make_accumulator = make_accumulator
+        self._events = self._run()
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self
+
+    def __next__(self) -> StreamEvent:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()
+
+    def __enter__(self) -> ProviderStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> Generator[StreamEvent, None, None]:
+        retries = 0
+        while True:
+            delivered = False
+            try:
+                for event in self._attempt():
+                    delivered = True
+                    yield event
+                return
+            except ProviderError as error:
+                if self._cancel.is_cancelled and not isinstance(error, RequestCancelled):
+                    raise RequestCancelled() from error
+                delay = None if delivered else self._http.retry.delay(retries, error)
+                if delay is None:
+                    raise
+                retries += 1
+                if self._cancel.wait(delay):
+                    raise RequestCancelled() from error
+
+    def _attempt(self) -> Iterator[StreamEvent]:
+        response = self._http.send(
+            "POST",
+            self._path,
+            self._cancel,
+            body=self._body,
+            headers={"accept": "text/event-stream", "accept-encoding": "identity"},
+        )
+        accumulator = self._make_accumulator()
+        try:
+            with self._cancel.on_cancel(lambda: shutdown_response(response)):
+                for name, data in iter_sse(response, self._cancel):
+                    yield from accumulator.feed(name, data)
+                yield from accumulator.finish()
+        finally:
+            response.close()
