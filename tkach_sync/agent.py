@@ -130,7 +130,7 @@ class Agent:
             run.check_cancel(cancel)
             request = Request(
                 model=self.model,
-                messages=run.messages,
+                messages=tuple(run.messages),
                 system=self.system,
                 tools=tool_defs,
                 max_tokens=self.max_tokens,

@@ -1,3 +1,5 @@
 """The built-in tools."""
 
-__all__: list[str] = []
+from .sub_agent import SubAgent as SubAgent
+
+__all__ = ["SubAgent"]
