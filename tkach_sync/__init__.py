@@ -14,6 +14,8 @@ from .agent import AgentResult as AgentResult
 from .approval import ApprovalDecision as ApprovalDecision
 from .approval import ApprovalHandler as ApprovalHandler
 from .approval import AutoApprove as AutoApprove
+from .caching import CacheReport as CacheReport
+from .caching import cache_report as cache_report
 from .cancel import CancellationToken as CancellationToken
 from .errors import AgentError as AgentError
 from .errors import ApiError as ApiError
@@ -76,6 +78,7 @@ __all__ = [
     "AutoApprove",
     "BatchNotReady",
     "CacheControl",
+    "CacheReport",
     "CancellationToken",
     "Cancelled",
     "ContentBlock",
@@ -119,6 +122,7 @@ __all__ = [
     "Usage",
     "UsageReport",
     "__version__",
+    "cache_report",
     "providers",
     "tool",
     "tools",
