@@ -259,6 +259,13 @@ def _token_in_scope(cancel: CancellationToken) -> Iterator[None]:
 # --- the client --------------------------------------------------------------
 
 
+def _encode(body: object) -> bytes | None:
+    """A JSON body; bytes pass as they are (already encoded, e.g. to check their size)."""
+    if body is None or isinstance(body, bytes):
+        return body
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def new_session(pool_size: int = 32) -> requests.Session:
     session = requests.Session()
     adapter = CancellableAdapter(pool_connections=4, pool_maxsize=pool_size)
@@ -337,11 +344,7 @@ class HttpClient:
         if cancel.is_cancelled:
             raise RequestCancelled()
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
-        data = (
-            None
-            if body is None
-            else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        )
+        data = _encode(body)
         all_headers = self.headers if not headers else {**self.headers, **headers}
         if data is not None:
             all_headers = {**all_headers, "content-type": "application/json"}
