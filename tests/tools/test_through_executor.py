@@ -1,5 +1,7 @@
+from tkach_sync import tools
 from tkach_sync.executor import ToolCall, ToolExecutor
-from tkach_sync.tools import Glob, Read
+from tkach_sync.tool import ToolClass
+from tkach_sync.tools import Bash, Edit, Glob, Grep, Read, Write
 
 
 def test_the_executor_validates_input_against_the_params_model(ctx):
@@ -26,3 +28,18 @@ def test_the_schema_the_model_sees_names_the_contract_fields():
     assert schema["required"] == ["file_path"]
     assert set(schema["properties"]) == {"file_path", "offset", "limit"}
     assert schema["additionalProperties"] is False
+
+
+def test_defaults_are_fresh_instances_of_the_everyday_tools_in_order():
+    first, second = tools.defaults(), tools.defaults()
+    assert [t.name for t in first] == ["read", "write", "edit", "glob", "grep", "bash"]
+    assert [type(t) for t in first] == [Read, Write, Edit, Glob, Grep, Bash]
+    assert all(a is not b for a, b in zip(first, second, strict=True))
+    assert [t.tool_class for t in first] == [
+        ToolClass.READ_ONLY,
+        ToolClass.MUTATING,
+        ToolClass.MUTATING,
+        ToolClass.READ_ONLY,
+        ToolClass.READ_ONLY,
+        ToolClass.MUTATING,
+    ]
