@@ -96,53 +96,33 @@ def test_a_timeout_kills_the_command_quickly_and_keeps_the_partial_output(ctx):
     assert "started" in out.content
 
 
-def test_cancel_kills_bash_its_child_and_its_grandchild_within_a_second(ctx, tmp_path):
+def test_cancel_kills_bash_its_child_and_its_grandchild_within_a_second(ctx, tmp_path, in_thread):
     # bash runs sh, which runs sleep: bash is our child, sleep its grandchild.
     command = (
         "echo $$ > pids.tmp; "
         "sh -c 'echo $$ >> pids.tmp; sleep 30 & echo $! >> pids.tmp; mv pids.tmp pids; wait'"
     )
-    outcome = {}
-
-    def target():
-        try:
-            outcome["result"] = run(ctx, command)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
+    call = in_thread(lambda: run(ctx, command))
     assert wait_until((tmp_path / "pids").exists, timeout=10), "the command never started"
     bash_pid, sh_pid, sleep_pid = pids_from(tmp_path / "pids")
 
     cancelled_at = time.monotonic()
     ctx.cancel.cancel()
-    thread.join(timeout=5)
-    assert not thread.is_alive()
+    assert call.join(timeout=5)
     assert time.monotonic() - cancelled_at < 1
-    assert isinstance(outcome.get("error"), ToolCancelled)
+    assert isinstance(call.error, ToolCancelled)
     assert was_reaped(bash_pid), "bash was left a zombie"
     assert wait_until(lambda: is_dead(sh_pid) and is_dead(sleep_pid), timeout=1)
 
 
-def test_cancel_escalates_to_sigkill_when_sigterm_is_ignored(ctx, tmp_path):
+def test_cancel_escalates_to_sigkill_when_sigterm_is_ignored(ctx, tmp_path, in_thread):
     command = "trap '' TERM; sleep 30 & echo $! > pid.tmp; mv pid.tmp pid; wait"
-    errors = []
-
-    def target():
-        try:
-            run(ctx, command)
-        except ToolCancelled as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
+    call = in_thread(lambda: run(ctx, command))
     assert wait_until((tmp_path / "pid").exists, timeout=10)
     (sleep_pid,) = pids_from(tmp_path / "pid")
     ctx.cancel.cancel()
-    thread.join(timeout=5)
-    assert not thread.is_alive()
-    assert len(errors) == 1
+    assert call.join(timeout=5)
+    assert isinstance(call.error, ToolCancelled)
     assert wait_until(lambda: is_dead(sleep_pid), timeout=1)
 
 

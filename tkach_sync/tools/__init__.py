@@ -10,9 +10,10 @@ from .edit import Edit
 from .glob import Glob
 from .grep import Grep
 from .read import Read
+from .web_fetch import WebFetch
 from .write import Write
 
-__all__ = ["Bash", "Edit", "Glob", "Grep", "Read", "Write", "defaults"]
+__all__ = ["Bash", "Edit", "Glob", "Grep", "Read", "WebFetch", "Write", "defaults"]
 
 
 def defaults() -> list[Tool]:

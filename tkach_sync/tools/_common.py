@@ -42,19 +42,12 @@ def clip_line(line: str, limit: int) -> str:
     return f"{line[:limit]}… [line truncated: {len(line) - limit} more characters]"
 
 
-def cap_text(text: str, limit: int, *, keep_tail: bool = False) -> str:
-    """Text cut to about ``limit`` characters, with a note saying how much was cut.
-
-    With ``keep_tail`` half of the budget goes to the end of the text, where a
-    command prints its errors and its summary.
-    """
+def cap_text(text: str, limit: int) -> str:
+    """Text cut to ``limit`` characters, with a note saying how much was cut."""
     cut = len(text) - limit
     if cut <= 0:
         return text
-    if not keep_tail:
-        return f"{text[:limit]}\n[output truncated: {cut} more characters]"
-    half = limit // 2
-    return f"{text[:half]}\n[… {cut} characters cut …]\n{text[-(limit - half) :]}"
+    return f"{text[:limit]}\n[text truncated: {cut} more characters]"
 
 
 def display_path(path: Path, ctx: ToolContext) -> str:
