@@ -63,6 +63,9 @@ class Handler(BaseHTTPRequestHandler):
             self.big(6_000_000)
         elif self.path == "/slow":
             self.endless()
+        elif self.path == "/silent":
+            self.server.streaming.set()
+            self.server.stop.wait(10)  # never answer, until the test ends
 
     def reply(self, status, content_type, body):
         self.send_response(status)
@@ -182,6 +185,18 @@ def test_a_body_over_the_size_cap_is_cut_and_the_text_capped(ctx, server):
 def test_cancel_mid_body_ends_the_call_within_a_second(ctx, server, in_thread):
     call = in_thread(lambda: run(ctx, server.url("/slow")))
     assert server.streaming.wait(10), "the server never started the body"
+    cancelled_at = time.monotonic()
+    ctx.cancel.cancel()
+    assert call.join(timeout=5)
+    assert time.monotonic() - cancelled_at < 1
+    assert isinstance(call.error, ToolCancelled)
+
+
+def test_cancel_while_the_server_never_answers_ends_the_call_within_a_second(
+    ctx, server, in_thread
+):
+    call = in_thread(lambda: run(ctx, server.url("/silent")))
+    assert server.streaming.wait(10), "the request never arrived"
     cancelled_at = time.monotonic()
     ctx.cancel.cancel()
     assert call.join(timeout=5)

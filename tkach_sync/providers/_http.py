@@ -43,7 +43,15 @@ from ..errors import (
     TransportError,
 )
 
-__all__ = ["HttpClient", "RetryPolicy", "Timeout", "error_from_response"]
+__all__ = [
+    "HttpClient",
+    "RetryPolicy",
+    "Timeout",
+    "cancel_scope",
+    "error_from_response",
+    "new_session",
+    "shutdown_response",
+]
 
 log = logging.getLogger("tkach_sync.http")
 
@@ -247,7 +255,9 @@ def shutdown_response(response: requests.Response) -> None:
 
 
 @contextlib.contextmanager
-def _token_in_scope(cancel: CancellationToken) -> Iterator[None]:
+def cancel_scope(cancel: CancellationToken) -> Iterator[None]:
+    """Requests sent by this thread inside the block, through ``new_session()``, obey ``cancel``
+    while they wait for the response headers."""
     previous = getattr(_scope, "token", None)
     _scope.token = cancel
     try:
@@ -267,6 +277,7 @@ def _encode(body: object) -> bytes | None:
 
 
 def new_session(pool_size: int = 32) -> requests.Session:
+    """A session whose connections a cancel can interrupt (see ``cancel_scope``)."""
     session = requests.Session()
     adapter = CancellableAdapter(pool_connections=4, pool_maxsize=pool_size)
     session.mount("http://", adapter)
@@ -349,7 +360,7 @@ class HttpClient:
         if data is not None:
             all_headers = {**all_headers, "content-type": "application/json"}
         try:
-            with _token_in_scope(cancel):
+            with cancel_scope(cancel):
                 response = self.session.request(
                     method,
                     url,

@@ -8,7 +8,6 @@ from the cancelling thread, which wakes a read blocked in ``recv`` at once
 from __future__ import annotations
 
 import codecs
-import contextlib
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from pydantic import Field
 from .._version import __version__
 from ..cancel import CancellationToken
 from ..errors import ToolError
+from ..providers._http import cancel_scope, new_session, shutdown_response
 from ..tool import Tool, ToolClass, ToolContext, ToolOutput
 from ._common import Params, cap_text, is_binary
 from ._html import html_to_text
@@ -63,13 +63,14 @@ class WebFetch(Tool):
             return ToolOutput.error(f"web_fetch takes http:// or https:// URLs only, not {url!r}")
         headers = {"User-Agent": USER_AGENT, **(input["headers"] or {})}
         ctx.cancel.raise_if_cancelled()
-        with requests.Session() as session:
+        with new_session(pool_size=1) as session:
             try:
-                response = session.get(url, headers=headers, stream=True, timeout=TIMEOUT)
+                with cancel_scope(ctx.cancel):
+                    response = session.get(url, headers=headers, stream=True, timeout=TIMEOUT)
             except (requests.RequestException, ValueError) as exc:
                 ctx.cancel.raise_if_cancelled()
                 return ToolOutput.error(f"could not fetch {url}: {exc}")
-            with response, ctx.cancel.on_cancel(lambda: _shutdown(response)):
+            with response, ctx.cancel.on_cancel(lambda: shutdown_response(response)):
                 return _answer(response, ctx.cancel)
 
 
@@ -108,12 +109,6 @@ def _read(response: requests.Response, limit: int, cancel: CancellationToken) ->
         raise ToolError(f"the connection broke while reading {response.url}: {exc}") from None
     cancel.raise_if_cancelled()
     return bytes(body), False
-
-
-def _shutdown(response: requests.Response) -> None:
-    """Wake a read blocked on the socket; a no-op once the connection went back to the pool."""
-    with contextlib.suppress(AttributeError, ValueError, RuntimeError, OSError):
-        response.raw.shutdown()
 
 
 def _media_type(header: str | None) -> tuple[str, str]:
