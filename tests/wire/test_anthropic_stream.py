@@ -202,6 +202,16 @@ def test_a_stream_cut_before_the_stop_reason_is_a_deserialization_error(transcri
     assert "ended before the message was complete" in str(error)
 
 
+def test_a_body_cut_mid_event_is_an_error_not_a_skipped_event(transcript, frames):
+    body = transcript("anthropic_tool_use.sse")
+    cut = body[: body.index(b'partial_json":"{') + 12]  # sseclient still dispatches the stub
+
+    _events, error = replay(frames([cut]))
+
+    assert isinstance(error, DeserializationError)
+    assert "content_block_delta event is not valid JSON" in str(error)
+
+
 def test_finish_after_the_end_adds_nothing():
     accumulator = AnthropicStreamAccumulator()
     for name, data in _minimal():

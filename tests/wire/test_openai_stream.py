@@ -179,6 +179,17 @@ def test_a_stream_cut_before_its_finish_reason_is_a_deserialization_error(transc
     assert "ended before the answer was complete" in str(error)
 
 
+@pytest.mark.parametrize("marker", [b'arguments":"{\\"tz', b"data: [DO"])
+def test_a_body_cut_mid_event_is_an_error_not_a_skipped_event(transcript, frames, marker):
+    body = transcript("openai_parallel_tools.sse")
+    cut = body[: body.index(marker) + len(marker)]  # sseclient still dispatches the stub
+
+    _events, error = replay(data_of(frames([cut])))
+
+    assert isinstance(error, DeserializationError)
+    assert "a stream chunk is not valid JSON" in str(error)
+
+
 # --- hand-built chunks -------------------------------------------------------
 
 
