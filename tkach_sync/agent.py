@@ -200,8 +200,10 @@ class Agent:
             if close is not None:
                 close()
         text, run.pending_text = run.pending_text, ""
-        content: list[ContentBlock] = [TextBlock(text)] if text else []
-        content.extend(tool_uses)
+        content = _full_content(events)
+        if content is None:
+            content = [TextBlock(text)] if text else []
+            content.extend(tool_uses)
         if stop_reason is None:
             stop_reason = StopReason.TOOL_USE if tool_uses else StopReason.END_TURN
         return Response(content, stop_reason, usage)
@@ -215,6 +217,16 @@ class Agent:
                 last.name, last.description, last.input_schema, self.cache_tools
             )
         return defs
+
+
+def _full_content(events: object) -> list[ContentBlock] | None:
+    """The provider stream's own record of the answer, when it keeps one.
+
+    Events carry text and tool calls only; a stream that also saw thinking
+    blocks offers ``content()``, and those blocks must go back to the API.
+    """
+    content = getattr(events, "content", None)
+    return content() if callable(content) else None
 
 
 class _Run:

@@ -333,7 +333,9 @@ class HttpClient:
             try:
                 return attempt()
             except ProviderError as error:
-                delay = None if cancel.is_cancelled else self.retry.delay(retries, error)
+                if cancel.is_cancelled and not isinstance(error, RequestCancelled):
+                    raise RequestCancelled() from error
+                delay = self.retry.delay(retries, error)
                 if delay is None:
                     raise
                 retries += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import requests
 import sseclient
@@ -18,6 +18,7 @@ import urllib3.exceptions
 from ..cancel import CancellationToken
 from ..errors import DeserializationError, ProviderError, RequestCancelled
 from ..events import StreamEvent
+from ..messages import ContentBlock
 from ._http import HttpClient, shutdown_response, transport_error
 
 __all__ = ["Accumulator", "ProviderStream", "iter_sse"]
@@ -64,6 +65,11 @@ class Accumulator(Protocol):
     def finish(self) -> list[StreamEvent]: ...
 
 
+@runtime_checkable
+class _HasContent(Protocol):
+    def content(self) -> list[ContentBlock]: ...
+
+
 class ProviderStream:
     """The events of one streamed model call. ``close()`` closes the connection.
 
@@ -84,6 +90,7 @@ class ProviderStream:
         self._body = body
         self._cancel = cancel
         self._make_accumulator = make_accumulator
+        self._accumulator: Accumulator | None = None
         self._events = self._run()
 
     def __iter__(self) -> Iterator[StreamEvent]:
@@ -94,6 +101,14 @@ class ProviderStream:
 
     def close(self) -> None:
         self._events.close()
+
+    def content(self) -> list[ContentBlock] | None:
+        """Every content block of the answer, thinking included, if the wire has more than
+        the events carry (the agent sends these back: thinking blocks must return unchanged)."""
+        accumulator = self._accumulator
+        if isinstance(accumulator, _HasContent):
+            return accumulator.content()
+        return None
 
     def __enter__(self) -> ProviderStream:
         return self
@@ -133,7 +148,7 @@ class ProviderStream:
             body=self._body,
             headers={"accept": "text/event-stream", "accept-encoding": "identity"},
         )
-        accumulator = self._make_accumulator()
+        accumulator = self._accumulator = self._make_accumulator()
         try:
             with self._cancel.on_cancel(lambda: shutdown_response(response)):
                 for name, data in iter_sse(response, self._cancel):
