@@ -180,11 +180,11 @@ class Agent:
         tool_uses: list[ContentBlock] = []
         usage = Usage()
         stop_reason: StopReason | None = None
-        run.pending_text = ""
+        text = ""  # a local, so += appends in place instead of copying the whole text
         try:
             for event in events:
                 if isinstance(event, ContentDelta):
-                    run.pending_text += event.text
+                    text += event.text
                     emit(event)
                 elif isinstance(event, ToolUse):
                     tool_uses.append(ToolUseBlock(event.id, event.name, event.input))
@@ -195,11 +195,13 @@ class Agent:
                     stop_reason = event.stop_reason
                 elif isinstance(event, Done):
                     break
+        except BaseException:
+            run.pending_text = text  # the partial result keeps what already arrived
+            raise
         finally:
             close = getattr(events, "close", None)
             if close is not None:
                 close()
-        text, run.pending_text = run.pending_text, ""
         content = _full_content(events)
         if content is None:
             content = [TextBlock(text)] if text else []
