@@ -118,7 +118,17 @@ class AgentStream:
     # --- iteration -----------------------------------------------------------
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        return self
+        # A generator, so that leaving a for loop early (break, an exception)
+        # drops it at once and its finally closes the stream.
+        try:
+            while True:
+                try:
+                    event = self.__next__()
+                except StopIteration:
+                    return
+                yield event
+        finally:
+            self.close()
 
     def __next__(self) -> StreamEvent:
         if self._iteration_over:
