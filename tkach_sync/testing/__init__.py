@@ -16,10 +16,13 @@ mid-stream errors, cut connections, truncated streams, garbage lines, odd
 chunk boundaries, slow drips, hangs and huge blasts (see ``Turn``).
 """
 
+from ._records import RecordedRequest as RecordedRequest
+from ._records import TurnHandle as TurnHandle
 from ._render import render_anthropic_json as render_anthropic_json
 from ._render import render_anthropic_sse as render_anthropic_sse
 from ._render import render_openai_json as render_openai_json
 from ._render import render_openai_sse as render_openai_sse
+from ._server import FakeLLMServer as FakeLLMServer
 from ._turns import ErrorSpec as ErrorSpec
 from ._turns import Faults as Faults
 from ._turns import ToolCallSpec as ToolCallSpec
@@ -27,9 +30,12 @@ from ._turns import Turn as Turn
 
 __all__ = [
     "ErrorSpec",
+    "FakeLLMServer",
     "Faults",
+    "RecordedRequest",
     "ToolCallSpec",
     "Turn",
+    "TurnHandle",
     "render_anthropic_json",
     "render_anthropic_sse",
     "render_openai_json",

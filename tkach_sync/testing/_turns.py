@@ -134,7 +134,9 @@ class Turn:
     api_error: ErrorSpec | None = None
     """Answer with this API error instead of a message."""
     raw_body: tuple[bytes, ...] | None = None
-    """Answer with exactly these bytes; more than one piece means a chunked body."""
+    """Answer with exactly these bytes."""
+    raw_chunked: bool = False
+    """Send ``raw_body`` as one HTTP chunk per piece, else with a ``Content-Length``."""
     raw_status: int = 200
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
@@ -189,12 +191,15 @@ class Turn:
         The content type defaults to ``text/event-stream`` for a sequence and
         ``application/json`` for plain bytes.
         """
-        pieces = (body,) if isinstance(body, bytes | bytearray) else tuple(body)
-        if not all(isinstance(piece, bytes | bytearray) for piece in pieces):
+        chunked = not isinstance(body, bytes | bytearray)
+        pieces: tuple[object, ...] = tuple(body) if chunked else (body,)
+        raw = tuple(bytes(p) for p in pieces if isinstance(p, bytes | bytearray))
+        if len(raw) != len(pieces):
             raise TypeError("Turn.raw takes bytes or a sequence of bytes")
         _check_status(status)
         return cls(
-            raw_body=tuple(bytes(piece) for piece in pieces),
+            raw_body=raw,
+            raw_chunked=chunked,
             raw_status=status,
             content_type=content_type,
             headers=_pairs(headers),
