@@ -147,7 +147,7 @@ def test_turns_are_consumed_first_in_first_out_across_protocols(server):
     assert completions(server).json()["choices"][0]["message"]["content"] == "two"
 
     assert server.pending == 0
-    assert first.started.is_set() and first.finished.is_set()
+    assert first.started.is_set() and first.finished.wait(5)
     assert first.request is server.requests[0]
     assert second.request is server.requests[1]
     assert len(answer.content) < first.bytes_sent < len(answer.content) + 200  # + the head

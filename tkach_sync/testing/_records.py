@@ -44,7 +44,10 @@ class TurnHandle:
         self.started = threading.Event()
         """Set when a request consumed the turn, before any byte of the answer."""
         self.finished = threading.Event()
-        """Set when the server is done with the turn: sent, cut, or given up."""
+        """Set when the server is done with the turn: sent, cut, or given up.
+
+        The client may see the end of the answer a moment before; wait on it.
+        """
         self.client_disconnected = threading.Event()
         """Set when the client went away (EOF or a send error) before the answer was complete."""
         self._request: RecordedRequest | None = None
