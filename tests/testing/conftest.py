@@ -1,12 +1,5 @@
-import threading
-
 import pytest
-
-from tkach_sync.testing import FakeLLMServer
-
-
-def fake_llm_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith("tkach-fake-llm")]
+from wire_helpers import fake_llm_threads
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +9,6 @@ def _no_server_thread_outlives_a_test():
 
 
 @pytest.fixture
-def server():
-    with FakeLLMServer() as started:
-        yield started
+def server(fake_llm):
+    """The package's own fixture, under a shorter name."""
+    return fake_llm

@@ -5,8 +5,13 @@ import json
 
 import pytest
 import requests
-from conftest import fake_llm_threads
-from wire_helpers import anthropic_stream, anthropic_summary, openai_stream, openai_summary
+from wire_helpers import (
+    anthropic_stream,
+    anthropic_summary,
+    fake_llm_threads,
+    openai_stream,
+    openai_summary,
+)
 
 from tkach_sync.testing import (
     FakeLLMServer,

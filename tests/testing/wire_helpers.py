@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from sseclient import SSEClient
+
+
+def fake_llm_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("tkach-fake-llm")]
 
 
 def sse_events(chunks: bytes | Iterable[bytes]) -> list[tuple[str, str]]:

@@ -14,7 +14,14 @@ Script the model's answers as ``Turn``s, point a client at ``server.url``
 Every fault a real server or network produces can be scripted: error statuses,
 mid-stream errors, cut connections, truncated streams, garbage lines, odd
 chunk boundaries, slow drips, hangs and huge blasts (see ``Turn``).
+
+With pytest, the ``fake_llm`` fixture hands each test a started server. Enable
+it in a ``conftest.py`` with ``pytest_plugins = ["tkach_sync.testing.pytest_plugin"]``
+(or ``from tkach_sync.testing import fake_llm``). This package imports without
+pytest installed; only the fixture needs it.
 """
+
+from typing import TYPE_CHECKING
 
 from ._records import RecordedRequest as RecordedRequest
 from ._records import TurnHandle as TurnHandle
@@ -41,3 +48,16 @@ __all__ = [
     "render_openai_json",
     "render_openai_sse",
 ]
+# ``fake_llm`` is public too, but stays out of __all__: a star import must not need pytest.
+
+if TYPE_CHECKING:
+    from ._pytest import fake_llm as fake_llm
+else:
+
+    def __getattr__(name: str) -> object:
+        # The fixture is loaded on first use, so the package works without pytest.
+        if name == "fake_llm":
+            from ._pytest import fake_llm
+
+            return fake_llm
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
