@@ -317,6 +317,7 @@ def test_raw_and_error_turns_have_no_stream_rendering():
         lambda: Turn.text("x").cut(after_events=1).hang(),
         lambda: Turn.text("x").split(),
         lambda: Turn.text("x").split([0]),
+        lambda: Turn.text("x").split([]),
         lambda: Turn.text("x").drip(-1),
         lambda: Turn.tool_calls(),
     ],

@@ -69,6 +69,7 @@ class Faults:
     truncate_after: int | None = None
     """Negative counts from the end: -1 drops only ``message_stop`` / ``[DONE]``."""
     garbage: tuple[bytes, ...] = ()
+    """Lines inserted as one block (each gets a newline, the block a blank line)."""
     garbage_after: int = 1
     cut_before_headers: bool = False
     cut_after_events: int | None = None
@@ -78,7 +79,9 @@ class Faults:
     chunk_sizes: tuple[int, ...] = ()
     chunk_seed: int | None = None
     chunk_max: int = 16
+    """The largest random piece when splitting with a seed."""
     delay: float = 0.0
+    """Seconds before each body piece."""
 
     def __post_init__(self) -> None:
         counts = [self.error_after, self.cut_after_events, self.cut_after_bytes]
@@ -105,9 +108,14 @@ class Turn:
     """One scripted answer of the fake model.
 
     Build it with ``Turn.text``, ``Turn.tool_calls``, ``Turn.error``, ``Turn.raw``
-    or ``Turn.blast``, then add faults with the methods, which return new turns::
+    or ``Turn.blast``, then chain faults; each method returns a new turn::
 
         Turn.text("Hello there", chunks=3).drip(0.05).cut(after_events=4)
+        Turn().hang()  # reads the request and never answers
+
+    Faults inside a stream (``error_after``, ``truncated``, ``with_garbage``)
+    shape SSE answers only; faults of the connection (``cut``, ``hang``,
+    ``split``, ``drip``) apply to every answer, JSON and errors too.
     """
 
     answer: str = ""
@@ -261,8 +269,8 @@ class Turn:
         Pieces cut through lines, JSON and multi-byte UTF-8 characters; each is
         its own HTTP chunk, written with TCP_NODELAY.
         """
-        if (sizes is None) == (seed is None):
-            raise ValueError("split takes sizes or a seed")
+        if (sizes is None) == (seed is None) or (sizes is not None and not sizes):
+            raise ValueError("split takes a non-empty list of sizes, or a seed")
         return self._fault(chunk_sizes=tuple(sizes or ()), chunk_seed=seed, chunk_max=max_size)
 
     def drip(self, delay: float) -> Turn:
