@@ -1,0 +1,1 @@
+from tkach_sync.testing import fake_llm  # noqa: F401
