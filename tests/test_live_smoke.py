@@ -34,7 +34,7 @@ def providers():
         yield pytest.param(None, id="openai", marks=pytest.mark.skip("OPENAI_API_KEY not set"))
 
 
-@pytest.mark.parametrize("make", providers())
+@pytest.mark.parametrize("make", list(providers()))
 def test_a_live_tool_loop_runs_and_streams(make):
     provider, model = make()
     agent = Agent(
