@@ -1,0 +1,67 @@
+"""What every example shares: a live provider when a key is set, else the fake server.
+
+    with example_provider(script) as (provider, model, live):
+        ...
+
+``script(server)`` queues the turns the offline run needs; it is not called
+when a key is set. Keys come from the environment or from a ``.env`` file at
+the repository root (see ``.env.example``); nothing here is needed by the
+library itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal
+
+from tkach_sync.providers import Anthropic, LlmProvider, OpenAICompatible
+from tkach_sync.testing import FakeLLMServer
+
+ROOT = Path(__file__).resolve().parents[1]
+ANTHROPIC_MODEL = "claude-haiku-4-5"
+Script = Callable[[FakeLLMServer], None]
+
+
+def load_dotenv(path: Path = ROOT / ".env") -> None:
+    """KEY=VALUE lines from ``.env``; the environment wins over the file."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        key, sep, value = line.strip().partition("=")
+        if sep and key and not key.startswith("#"):
+            os.environ.setdefault(key.strip(), value.strip().strip("'\""))
+
+
+@contextmanager
+def example_provider(
+    script: Script, *, kind: Literal["anthropic", "openai"] = "anthropic"
+) -> Iterator[tuple[LlmProvider, str, bool]]:
+    """``(provider, model, live)``: the real API if its key is set, else a scripted fake."""
+    load_dotenv()
+    if kind == "anthropic" and os.environ.get("ANTHROPIC_API_KEY"):
+        with Anthropic.from_env() as live:
+            yield live, os.environ.get("ANTHROPIC_MODEL", ANTHROPIC_MODEL), True
+        return
+    if kind == "openai" and os.environ.get("OPENAI_API_KEY"):
+        with OpenAICompatible.from_env() as live_openai:
+            yield live_openai, os.environ.get("OPENAI_SMOKE_MODEL", "gpt-4o-mini"), True
+        return
+    with FakeLLMServer() as server:
+        script(server)
+        if kind == "anthropic":
+            with Anthropic("offline", base_url=server.url) as fake:
+                yield fake, "fake-model", False
+        else:
+            with OpenAICompatible("offline", base_url=server.openai_url) as fake_openai:
+                yield fake_openai, "fake-model", False
+
+
+def check(condition: object, message: str) -> None:
+    """An example's invariant: a failure prints why and exits non-zero."""
+    if not condition:
+        print(f"INVARIANT FAILED: {message}", file=sys.stderr)
+        raise SystemExit(1)
