@@ -72,6 +72,7 @@ class Agent:
         max_depth: int = 3,
         cache_tools: CacheControl | None = None,
         *,
+        confine_to_working_dir: bool = False,
         depth: int = 0,
         request_extra: dict[str, Any] | None = None,
     ) -> None:
@@ -90,6 +91,7 @@ class Agent:
         self.working_dir = Path(working_dir) if working_dir is not None else None
         self.max_depth = max_depth
         self.cache_tools = cache_tools
+        self.confine_to_working_dir = confine_to_working_dir
         self.depth = depth
         self.request_extra = dict(request_extra or {})
 
@@ -124,6 +126,7 @@ class Agent:
             depth=self.depth,
             max_depth=self.max_depth,
             executor=self.executor,
+            confine_to_working_dir=self.confine_to_working_dir,
         )
         tool_defs = self._tool_definitions()
         for _turn in range(self.max_turns):

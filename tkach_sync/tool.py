@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, get_type_hints, overload
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .cancel import CancellationToken
-from .errors import InvalidInput
+from .errors import InvalidInput, ToolError
 
 if TYPE_CHECKING:
     from .executor import ToolExecutor
@@ -43,11 +43,31 @@ class ToolContext:
     depth: int = 0
     max_depth: int = 3
     executor: ToolExecutor | None = None
+    confine_to_working_dir: bool = False
+    """File tools refuse paths that lead outside the working dir (``bash`` is not confined)."""
 
-    def resolve(self, path: str) -> Path:
-        """A path from the model, relative paths taken against the working dir."""
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the model, relative paths taken against the working dir.
+
+        When confined, a path that leads outside the working dir, once ``..``
+        and symbolic links are resolved, raises a ``ToolError`` the model sees.
+        """
         p = Path(path).expanduser()
-        return p if p.is_absolute() else self.working_dir / p
+        p = p if p.is_absolute() else self.working_dir / p
+        if self.confine_to_working_dir and not self.contains(p):
+            raise ToolError(
+                f"{path} is outside the working directory {self.working_dir}, "
+                "and this agent is confined to it"
+            )
+        return p
+
+    def contains(self, path: Path) -> bool:
+        """Whether ``path``, with ``..`` and links resolved, lies inside the working dir."""
+        return path.resolve().is_relative_to(self.working_dir.resolve())
+
+    def may_touch(self, path: Path) -> bool:
+        """False for a path a confined tool must skip (say, a link found while walking)."""
+        return not self.confine_to_working_dir or self.contains(path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,11 @@ from ..errors import (
 )
 
 __all__ = [
+    "BlockedAddress",
     "HttpClient",
     "RetryPolicy",
     "Timeout",
+    "address_guard",
     "cancel_scope",
     "error_from_response",
     "new_session",
@@ -217,12 +219,34 @@ def _watching_cancel(
         return getresponse()
 
 
+class BlockedAddress(urllib3.exceptions.NewConnectionError):
+    """The connection reached an address the calling code refused (see ``address_guard``)."""
+
+
+def _checked(conn: urllib3.connection.HTTPConnection, sock: socket.socket) -> socket.socket:
+    """Refuse the peer before a byte is sent: this sees the address actually connected to,
+    so neither DNS rebinding nor a redirect gets past it."""
+    allow: Callable[[str], bool] | None = getattr(_scope, "allow_address", None)
+    if allow is not None:
+        address = str(sock.getpeername()[0])
+        if not allow(address):
+            sock.close()
+            raise BlockedAddress(conn, f"refused to connect to {conn.host} at {address}")
+    return sock
+
+
 class _HTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked(self, super()._new_conn())
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         return _watching_cancel(self.sock, super().getresponse)
 
 
 class _HTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        return _checked(self, super()._new_conn())
+
     def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
         return _watching_cancel(self.sock, super().getresponse)
 
@@ -252,6 +276,18 @@ def shutdown_response(response: requests.Response) -> None:
     """Wake a read blocked on this response in another thread."""
     with contextlib.suppress(Exception):  # already released or closed: nothing to wake
         response.raw.shutdown()
+
+
+@contextlib.contextmanager
+def address_guard(allow: Callable[[str], bool] | None) -> Iterator[None]:
+    """Connections this thread opens inside the block, through ``new_session()``, must
+    reach an IP address ``allow`` accepts, or fail with ``BlockedAddress``."""
+    previous = getattr(_scope, "allow_address", None)
+    _scope.allow_address = allow
+    try:
+        yield
+    finally:
+        _scope.allow_address = previous
 
 
 @contextlib.contextmanager

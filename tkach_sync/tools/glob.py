@@ -39,12 +39,13 @@ class Glob(Tool):
     def execute(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         root = ctx.resolve(input["path"]) if input["path"] else ctx.working_dir
         base, pattern = _split_pattern(root, input["pattern"])
+        base = ctx.resolve(base)
         if not base.is_dir():
             return ToolOutput.error(f"no such folder: {display_path(base, ctx)}")
         regex = compile_glob(pattern)
         found: list[tuple[float, str]] = []
         for file in walk_files(base, ctx.cancel):
-            if regex.fullmatch(file.relative_to(base).as_posix()):
+            if regex.fullmatch(file.relative_to(base).as_posix()) and ctx.may_touch(file):
                 try:
                     found.append((-file.stat().st_mtime, display_path(file, ctx)))
                 except OSError:  # a dangling link or a file deleted meanwhile

@@ -56,6 +56,8 @@ class Grep(Tool):
             return ToolOutput.error(f"no such file or folder: {display_path(root, ctx)}")
         search = _Search(regex, input["context"], input["max_results"])
         for file in _files(root, input["glob"], ctx.cancel):
+            if not ctx.may_touch(file):  # a link out of a confined working dir
+                continue
             try:
                 search.file(file, display_path(file, ctx), ctx.cancel)
             except OSError:  # unreadable or vanished meanwhile: nothing to report

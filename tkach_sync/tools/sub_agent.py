@@ -73,6 +73,7 @@ class SubAgent(Tool):
             temperature=self.temperature,
             working_dir=ctx.working_dir,
             max_depth=ctx.max_depth,
+            confine_to_working_dir=ctx.confine_to_working_dir,
             depth=ctx.depth + 1,
         )
         token = ctx.cancel.child()

@@ -8,6 +8,8 @@ from the cancelling thread, which wakes a read blocked in ``recv`` at once
 from __future__ import annotations
 
 import codecs
+import ipaddress
+from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +20,13 @@ from pydantic import Field
 from .._version import __version__
 from ..cancel import CancellationToken
 from ..errors import ToolError
-from ..providers._http import cancel_scope, new_session, shutdown_response
+from ..providers._http import (
+    BlockedAddress,
+    address_guard,
+    cancel_scope,
+    new_session,
+    shutdown_response,
+)
 from ..tool import Tool, ToolClass, ToolContext, ToolOutput
 from ._common import Params, cap_text, is_binary
 from ._html import html_to_text
@@ -56,6 +64,23 @@ class WebFetch(Tool):
     tool_class = ToolClass.READ_ONLY
     params = WebFetchInput
 
+    def __init__(
+        self, *, block_private_addresses: bool = False, allow_networks: Sequence[str] = ()
+    ) -> None:
+        """``block_private_addresses`` is the SSRF guard: loopback, private, link-local and
+        other non-global addresses are refused (after redirects and DNS, at connect time),
+        except those inside ``allow_networks`` (CIDR strings such as ``"10.1.0.0/16"``)."""
+        self.block_private_addresses = block_private_addresses
+        self.allow_networks = tuple(ipaddress.ip_network(n) for n in allow_networks)
+
+    def _allows(self, address: str) -> bool:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        if any(ip in network for network in self.allow_networks):
+            return True
+        return ip.is_global and not ip.is_multicast
+
     def execute(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         url = input["url"]
         parts = urlsplit(url)
@@ -65,10 +90,16 @@ class WebFetch(Tool):
         ctx.cancel.raise_if_cancelled()
         with new_session(pool_size=1) as session:
             try:
-                with cancel_scope(ctx.cancel):
+                guard = self._allows if self.block_private_addresses else None
+                with cancel_scope(ctx.cancel), address_guard(guard):
                     response = session.get(url, headers=headers, stream=True, timeout=TIMEOUT)
             except (requests.RequestException, ValueError) as exc:
                 ctx.cancel.raise_if_cancelled()
+                if _caused_by(exc, BlockedAddress):
+                    return ToolOutput.error(
+                        f"refused: {url} leads to a private, loopback or link-local address, "
+                        "and web_fetch is set to block those"
+                    )
                 return ToolOutput.error(f"could not fetch {url}: {exc}")
             with response, ctx.cancel.on_cancel(lambda: shutdown_response(response)):
                 return _answer(response, ctx.cancel)
@@ -109,6 +140,15 @@ def _read(response: requests.Response, limit: int, cancel: CancellationToken) ->
         raise ToolError(f"the connection broke while reading {response.url}: {exc}") from None
     cancel.raise_if_cancelled()
     return bytes(body), False
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind) or any(isinstance(a, kind) for a in seen.args):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _media_type(header: str | None) -> tuple[str, str]:
