@@ -312,7 +312,7 @@ def _encode(body: object) -> bytes | None:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def new_session(pool_size: int = 32) -> requests.Session:
+def new_session(pool_size: int = 64) -> requests.Session:
     """A session whose connections a cancel can interrupt (see ``cancel_scope``)."""
     session = requests.Session()
     adapter = CancellableAdapter(pool_connections=4, pool_maxsize=pool_size)

@@ -186,6 +186,8 @@ class FakeLLMServer:
 class _HTTPServer(socketserver.TCPServer):
     """A TCP server that runs each connection in its own named daemon thread."""
 
+    request_queue_size = 256  # many clients connecting at once must not be reset
+
     def __init__(self, owner: FakeLLMServer) -> None:
         self.owner = owner
         self._numbers = itertools.count(1)
