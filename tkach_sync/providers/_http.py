@@ -266,6 +266,16 @@ class CancellableAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
+    def close(self) -> None:
+        # urllib3 2's PoolManager.clear() forgets its pools without closing them
+        # (they close when collected), so a traceback that keeps a response
+        # alive would keep its socket open past close(). Close them now.
+        pools = self.poolmanager.pools
+        for key in pools.keys():  # noqa: SIM118 - the container refuses plain iteration
+            with contextlib.suppress(KeyError):
+                pools[key].close()
+        super().close()
+
 
 def _shutdown_socket(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
