@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from tkach_sync import ContentDelta, Message, StreamEvent, ToolResult, ToolUse
 from tkach_sync.providers import Anthropic, LlmProvider, OpenAICompatible
@@ -102,3 +102,29 @@ def check_tool_uses_answered(messages: list[Message]) -> None:
         following = messages[i + 1] if i + 1 < len(messages) else None
         answered = [r.tool_use_id for r in following.tool_results] if following else []
         check(answered == asked, f"tool_use ids {asked} were answered by {answered}")
+
+
+def cache_breakpoints(body: dict[str, Any]) -> list[str]:
+    """Where an Anthropic request body puts its cache breakpoints, and their TTLs."""
+    marked = [(f"tools[{i}]", t) for i, t in enumerate(body.get("tools", []))]
+    marked += [(f"system[{i}]", b) for i, b in enumerate(body.get("system", []))]
+    for m, message in enumerate(body["messages"]):
+        marked += [(f"messages[{m}][{i}]", b) for i, b in enumerate(message["content"])]
+    return [
+        f"{where} {block['cache_control'].get('ttl', '5m')}"
+        for where, block in marked
+        if "cache_control" in block
+    ]
+
+
+def reference_text(topic: str, entries: int) -> str:
+    """A long, stable text to cache: real prompt caching needs a prefix of a few thousand tokens."""
+    verbs = ["prefer", "avoid", "always use", "never use", "spell out", "abbreviate"]
+    things = ["the active voice", "numbered lists", "metric units", "ISO dates", "Oxford commas"]
+    lines = [f"# {topic}", ""]
+    for n in range(1, entries + 1):
+        verb, thing = verbs[n % len(verbs)], things[n % len(things)]
+        lines.append(
+            f"{n}. In section {n // 10 + 1}, {verb} {thing} when the reader is in a hurry."
+        )
+    return "\n".join(lines)
