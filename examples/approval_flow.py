@@ -90,6 +90,7 @@ with tempfile.TemporaryDirectory() as workdir, example_provider(script) as (prov
             if isinstance(event, ToolCallPending):
                 asked.append(event.name)
     result = stream.result()
+    check_tool_uses_answered(result.new_messages)
 
     results = {r.tool_use_id: r for m in result.new_messages for r in m.tool_results}
     uses = [use for m in result.new_messages for use in m.tool_uses]
@@ -101,7 +102,6 @@ with tempfile.TemporaryDirectory() as workdir, example_provider(script) as (prov
     check(kept, "the file is still there, in place or in the trash")
     check(all(d.is_error and REASON in d.content for d in denials), "the model saw the reason")
     check(result.stop_reason is StopReason.END_TURN, "a denial does not end the run")
-    check_tool_uses_answered(result.new_messages)
     if not live:
         check(asked == ["delete_file", "move_to_trash"], "the model adapted after the denial")
         check(Path(workdir, ".trash", "old-draft.txt").exists(), "the file is in the trash")
