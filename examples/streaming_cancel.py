@@ -38,13 +38,13 @@ with example_provider(script) as (provider, model, live):
     enough = threading.Event()
     cancelled_at: list[float] = []
 
-    def canceller() -> None:
+    def press_stop() -> None:
         """Another thread, as a UI's stop button or a request timeout would be."""
         enough.wait()
         cancelled_at.append(time.monotonic())
         token.cancel()
 
-    stop_button = threading.Thread(target=canceller, name="stop-button")
+    stop_button = threading.Thread(target=press_stop, name="stop-button")
     stop_button.start()
 
     streamed, deltas = "", 0
@@ -55,7 +55,7 @@ with example_provider(script) as (provider, model, live):
                 deltas += 1
                 if deltas == CANCEL_AFTER_DELTAS:
                     enough.set()
-    enough.set()  # should the answer end before enough text came, release the canceller anyway
+    enough.set()  # should the answer end before enough text came, release the stop button anyway
     stop_button.join()
     try:
         stream.result()
@@ -65,9 +65,7 @@ with example_provider(script) as (provider, model, live):
     latency = time.monotonic() - cancelled_at[0]
 
     print(" ".join(streamed.split()))
-    print(
-        f"[cancelled after {deltas} deltas; the run stopped {latency * 1000:.1f} ms after cancel()]"
-    )
+    print(f"[cancelled after {deltas} deltas; the run ended {latency * 1000:.1f} ms later]")
     print(f"[partial: {len(partial.text)} chars kept, stop_reason={partial.stop_reason}]")
 
     check(partial.stop_reason is StopReason.CANCELLED, "the partial result says it was cancelled")

@@ -91,9 +91,7 @@ with tempfile.TemporaryDirectory() as workdir, example_provider(script) as (prov
         return stream
 
     print("1. a failing tool, and the recovery")
-    first = ask(
-        "Read config.yml (if it is missing, try config.yaml) and tell me the port."
-    ).result()
+    first = ask("Read config.yml (or config.yaml, if it is missing) and tell me the port.").result()
     results = [r for m in first.new_messages for r in m.tool_results]
     check_tool_uses_answered(first.new_messages)
     if not live:
@@ -104,9 +102,7 @@ with tempfile.TemporaryDirectory() as workdir, example_provider(script) as (prov
         check("8080" in first.text, "the model recovered and answered")
 
     print("\n2. one turn with several blocks")
-    second = ask(
-        "Read config.yaml and VERSION in one turn, then tell me the port and version."
-    ).result()
+    second = ask("Read config.yaml and VERSION in one turn; tell me the port and version.").result()
     check_tool_uses_answered(second.new_messages)
     if not live:
         turn = second.new_messages[0]
@@ -129,8 +125,8 @@ with tempfile.TemporaryDirectory() as workdir, example_provider(script) as (prov
 
     pressed = threading.Thread(target=stop_button)
     pressed.start()
-    question = [Message.user_text("Run the add_users migration with the run_migration tool.")]
-    with agent.stream(question, cancel=token) as stream:
+    history = [Message.user_text("Run the add_users migration with the run_migration tool.")]
+    with agent.stream(history, cancel=token) as stream:
         for event in printing(stream):
             if isinstance(event, ToolCallPending) and event.name == "run_migration":
                 seen.set()
