@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from tkach_sync import ContentDelta, Message, StreamEvent, ToolResult, ToolUse
 from tkach_sync.providers import Anthropic, LlmProvider, OpenAICompatible
 from tkach_sync.testing import FakeLLMServer
 
@@ -65,3 +66,65 @@ def check(condition: object, message: str) -> None:
     if not condition:
         print(f"INVARIANT FAILED: {message}", file=sys.stderr)
         raise SystemExit(1)
+
+
+def printing(events: Iterable[StreamEvent]) -> Iterator[StreamEvent]:
+    """Pass the events on, printing each: text as it streams, tool calls on lines of their own."""
+    mid_line = False
+    for event in events:
+        if isinstance(event, ContentDelta):
+            print(event.text, end="", flush=True)
+            mid_line = not event.text.endswith("\n")
+        elif isinstance(event, ToolUse | ToolResult):
+            if mid_line:
+                print()
+            mid_line = False
+            if isinstance(event, ToolUse):
+                print(f"  -> {event.name}({_clip(event.input)})", flush=True)
+            else:
+                print(f"  {'!!' if event.is_error else '<-'} {_clip(event.content)}", flush=True)
+        yield event
+    if mid_line:
+        print()
+
+
+def _clip(value: object, width: int = 90) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def check_tool_uses_answered(messages: list[Message]) -> None:
+    """The loop's core invariant: each tool_use is answered, in order, by the next message."""
+    for i, message in enumerate(messages):
+        asked = [use.id for use in message.tool_uses]
+        if not asked:
+            continue
+        following = messages[i + 1] if i + 1 < len(messages) else None
+        answered = [r.tool_use_id for r in following.tool_results] if following else []
+        check(answered == asked, f"tool_use ids {asked} were answered by {answered}")
+
+
+def cache_breakpoints(body: dict[str, Any]) -> list[str]:
+    """Where an Anthropic request body puts its cache breakpoints, and their TTLs."""
+    marked = [(f"tools[{i}]", t) for i, t in enumerate(body.get("tools", []))]
+    marked += [(f"system[{i}]", b) for i, b in enumerate(body.get("system", []))]
+    for m, message in enumerate(body["messages"]):
+        marked += [(f"messages[{m}][{i}]", b) for i, b in enumerate(message["content"])]
+    return [
+        f"{where} {block['cache_control'].get('ttl', '5m')}"
+        for where, block in marked
+        if "cache_control" in block
+    ]
+
+
+def reference_text(topic: str, entries: int) -> str:
+    """A long, stable text to cache: real prompt caching needs a prefix of a few thousand tokens."""
+    verbs = ["prefer", "avoid", "always use", "never use", "spell out", "abbreviate"]
+    things = ["the active voice", "numbered lists", "metric units", "ISO dates", "Oxford commas"]
+    lines = [f"# {topic}", ""]
+    for n in range(1, entries + 1):
+        verb, thing = verbs[n % len(verbs)], things[n % len(things)]
+        lines.append(
+            f"{n}. In section {n // 10 + 1}, {verb} {thing} when the reader is in a hurry."
+        )
+    return "\n".join(lines)
