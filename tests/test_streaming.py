@@ -197,3 +197,29 @@ def test_an_error_mid_stream_raises_from_the_iteration_and_again_from_result():
     assert first.value is second.value
     assert first.value.partial.text == "partial "
     assert list(stream) == []
+
+
+def test_events_sent_before_a_cancel_are_all_handed_out_then_the_iteration_ends():
+    queued = threading.Event()
+
+    class ThreeThenWait:
+        def complete(self, request, cancel=None):
+            raise NotImplementedError
+
+        def stream(self, request, cancel=None):
+            for word in ("one ", "two ", "three "):
+                yield ContentDelta(word)
+            queued.set()  # the three were put in the queue before this line ran
+            cancel.wait(WAIT)
+            yield ContentDelta("after the cancel")
+
+    token = CancellationToken()
+    stream = Agent(provider=ThreeThenWait(), model="m").stream(
+        [Message.user_text("go")], cancel=token
+    )
+    assert queued.wait(WAIT)
+    token.cancel()
+    assert [e.text for e in stream] == ["one ", "two ", "three "]
+    with pytest.raises(Cancelled) as caught:
+        stream.result()
+    assert caught.value.partial.text.startswith("one two three")

@@ -147,6 +147,7 @@ class Agent:
                 run.append(Message.assistant(response.content))
             calls = response.tool_uses
             if not calls:
+                run.check_cancel(cancel)  # a provider may finish a turn despite the cancel
                 if response.stop_reason is StopReason.PAUSE_TURN:
                     continue
                 return run.result()

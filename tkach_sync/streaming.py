@@ -43,7 +43,8 @@ class _End:
         self.outcome = outcome
 
 
-_WAKE = object()  # put by a cancel, so a consumer blocked in get() notices at once
+_WAKE = object()
+"""Queued by a cancel: wakes a consumer blocked in get(), and ends its iteration."""
 
 
 class _Channel:
@@ -96,8 +97,9 @@ class AgentStream:
                 ...
         result = stream.result()
 
-    After a cancel the iteration simply ends and ``result()`` raises
-    ``Cancelled`` with the partial result. Any other failure raises its
+    After a cancel the iteration ends once the events sent before the cancel
+    were handed out, and ``result()`` raises ``Cancelled`` with the partial
+    result. Any other failure raises its
     ``AgentError`` from the iteration and again from ``result()``.
     """
 
@@ -133,14 +135,19 @@ class AgentStream:
     def __next__(self) -> StreamEvent:
         if self._iteration_over:
             raise StopIteration
-        item = self._channel.queue.get()
+        try:
+            # Once cancelled, hand out only what is already queued: the events
+            # sent before the cancel come before its wake marker.
+            item = self._channel.queue.get(block=not self._token.is_cancelled)
+        except queue.Empty:
+            item = _WAKE
+        if item is _WAKE:
+            self._iteration_over = True
+            raise StopIteration
         if isinstance(item, _End):
             self._finish()
             if isinstance(item.outcome, BaseException) and not isinstance(item.outcome, Cancelled):
                 raise item.outcome
-            raise StopIteration
-        if self._token.is_cancelled:
-            self._iteration_over = True
             raise StopIteration
         return item  # type: ignore[return-value]
 
