@@ -294,9 +294,13 @@ def test_a_synthetic_batch_streams_every_row(server):
     batch_id = server.batches.add_synthetic(5_000)
 
     with call(server, "GET", f"/{batch_id}/results", stream=True) as response:
-        ids = [json.loads(line)["custom_id"] for line in response.iter_lines()]
+        rows = [json.loads(line) for line in response.iter_lines()]
 
-    assert ids == [f"req-{i:06d}" for i in range(5_000)]
+    assert [row["custom_id"] for row in rows] == [f"req-{i:06d}" for i in range(5_000)]
+    message = rows[7]["result"]["message"]
+    assert message["content"] == [{"type": "text", "text": "Answer to req-000007."}]
+    assert message["model"] == "fake-model" and message["usage"]["service_tier"] == "batch"
+    assert len({row["result"]["message"]["id"] for row in rows}) == 5_000
     assert server.batches.snapshot(batch_id)["request_counts"]["succeeded"] == 5_000
 
 

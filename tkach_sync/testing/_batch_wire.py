@@ -1,6 +1,6 @@
-"""Message Batches in wire form (protocols.md C.2-C.5): the objects, the pages, the result lines.
+"""Message Batches in wire form (protocols.md C.2-C.5): the checks, the pages, the result lines.
 
-Pure functions over plain values; ``_batches`` keeps the state and serves them.
+Pure functions, and the record of one batch; ``_batches`` holds the records and serves them.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ Outcome = Turn | Literal["canceled", "expired"]
 """What became of one request: a Turn (succeeded, or errored for an error turn), or neither ran."""
 
 _CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_SLOT = "@@custom_id@@"  # "@" is outside the custom id alphabet
 _ID_CHARS = string.ascii_letters + string.digits
 
 
@@ -68,11 +69,16 @@ def result_line(custom_id: str, outcome: Outcome | None, model: str) -> bytes:
         # Nested twice, as the API writes it: a whole error response inside the row.
         result["error"] = _anthropic.error_body(outcome.api_error, None)
     elif kind == "succeeded":
-        turn = outcome if isinstance(outcome, Turn) else Turn.text(f"Answer to {custom_id}.")
+        turn = outcome if isinstance(outcome, Turn) else _default_turn(custom_id)
         message = _anthropic.message_json(turn, model)
         message["usage"]["service_tier"] = "batch"
         result["message"] = message
     return (dump({"custom_id": custom_id, "result": result}) + "\n").encode()
+
+
+def _default_turn(custom_id: str) -> Turn:
+    """The unscripted answer; its message id is ``msg_fake<custom_id>``."""
+    return Turn.text(f"Answer to {custom_id}.", uid=custom_id)
 
 
 @dataclass(eq=False, slots=True)
@@ -103,14 +109,22 @@ class Batch:
 
 
 def result_lines(batch: Batch, replaced: Mapping[int, bytes]) -> Iterator[bytes]:
-    """The results file, one line per block, rendered only as fast as it is sent."""
+    """The results file, one line per block, rendered only as fast as it is sent.
+
+    Unscripted rows differ only in their ``custom_id``, so each model's is
+    rendered once and the id filled in (custom ids need no JSON escaping).
+    """
+    defaults: dict[str, str] = {}
     for number, (custom_id, model) in enumerate(batch.entries(), start=1):
         line = replaced.get(number)
-        yield (
-            line
-            if line is not None
-            else result_line(custom_id, batch.outcomes.get(custom_id), model)
-        )
+        outcome = batch.outcomes.get(custom_id)
+        if line is None and outcome is None:
+            if model not in defaults:
+                defaults[model] = result_line(_SLOT, None, model).decode()
+            line = defaults[model].replace(_SLOT, custom_id).encode()
+        elif line is None:
+            line = result_line(custom_id, outcome, model)
+        yield line
 
 
 # --- what POST /v1/messages/batches refuses ------------------------------------
