@@ -49,6 +49,12 @@ class FakeBatches:
     succeed with "Answer to <custom_id>.", unless the batch was cancelled:
     then they had not started and end ``canceled``. Outcomes never take the
     turns queued with ``server.add``.
+
+    Where the real API is not documented, the fake guesses: results asked for
+    before the batch ended get a 404 ``not_found_error`` (clients should look
+    at ``results_url`` first), and cancelling a batch that is no longer
+    ``in_progress`` answers it unchanged. Rows come in request order; the
+    real API promises no order.
     """
 
     def __init__(self, base_url: Callable[[], str]) -> None:
