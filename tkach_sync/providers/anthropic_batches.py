@@ -21,7 +21,9 @@ from typing import Any
 from ..cancel import CancellationToken
 from ..errors import ApiError, BatchNotReady, DeserializationError, InvalidRequest, RequestCancelled
 from ._anthropic_wire import anthropic_body, parse_anthropic_response
-from ._http import HttpClient, shutdown_response, transport_error
+from ._http import HttpClient
+from ._jsonl import JsonLines
+from ._wire_json import as_dict, as_list, opt_count, opt_dict, opt_str, req_str
 from .base import Request, Response
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 CUSTOM_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_BATCH_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_REQUESTS = 100_000
 MAX_BYTES = 256 * 1024 * 1024
 _PATH = "/v1/messages/batches"
@@ -167,13 +170,12 @@ class BatchesMixin:
             if v is not None
         }
         data = self._http.request_json("GET", _PATH, cancel or CancellationToken(), params=params)
-        where = "batch list"
-        items = _field(data, "data", list, where)
+        page = as_dict(data, "the batch list")
         return BatchPage(
-            [_handle(item) for item in items],
-            bool(data.get("has_more")),
-            data.get("first_id"),
-            data.get("last_id"),
+            [_handle(item) for item in as_list(page.get("data"), "the batch list's data")],
+            page.get("has_more") is True,
+            opt_str(page, "first_id", "the batch list"),
+            opt_str(page, "last_id", "the batch list"),
         )
 
     def iter_batches(
@@ -196,22 +198,25 @@ class BatchesMixin:
     def batch_results(
         self, batch_id: str, cancel: CancellationToken | None = None
     ) -> Iterator[BatchResult]:
-        """The rows of an ended batch, read line by line; ``BatchNotReady`` before it ended."""
+        """The rows of an ended batch, read line by line; ``BatchNotReady`` before it ended.
+
+        Rows come in no particular order: match them by ``custom_id``. Leaving
+        early? ``close()`` the iterator (or use it in a ``with``) to hang up.
+        """
         token = cancel or CancellationToken()
         handle = self.retrieve_batch(batch_id, token)
         if not handle.is_terminal or handle.results_url is None:
             raise BatchNotReady(handle.status.value)
+        url = handle.results_url
         try:
-            response = self._http.with_retries(
-                lambda: self._http.send("GET", handle.results_url or "", token), token
-            )
+            response = self._http.with_retries(lambda: self._http.send("GET", url, token), token)
         except ApiError as exc:
             if exc.status in (400, 404):  # the batch may have changed under us
                 current = self.retrieve_batch(batch_id, token)
                 if not current.is_terminal:
                     raise BatchNotReady(current.status.value) from exc
             raise
-        return _rows(response, token)
+        return JsonLines(response, token, _row)
 
     def wait_for_batch(
         self,
@@ -227,6 +232,8 @@ class BatchesMixin:
         ``on_progress`` sees every handle polled. Past ``timeout`` seconds this
         raises ``BatchNotReady`` with the last status.
         """
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval must be > 0 seconds, not {poll_interval!r}")
         token = cancel or CancellationToken()
         batch_id = batch if isinstance(batch, str) else batch.id
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -250,35 +257,42 @@ class BatchesMixin:
 
 
 def _encode_batch(requests: Sequence[BatchRequest]) -> bytes:
+    """The create body, encoded one request at a time so an oversized batch stops early."""
+    _check_custom_ids(requests)
+    parts: list[bytes] = []
+    size = len(b'{"requests":[]}') - 1  # each request then adds itself and a comma
+    for index, r in enumerate(requests):
+        item = {"custom_id": r.custom_id, "params": anthropic_body(r.params, stream=False)}
+        part = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+        size += len(part) + 1
+        if size > MAX_BYTES:
+            raise InvalidRequest(
+                f"the batch passes the API's limit of {MAX_BYTES} bytes (256 MB) at request "
+                f"{index} ({r.custom_id!r}); split it into smaller batches"
+            )
+        parts.append(part)
+    return b'{"requests":[' + b",".join(parts) + b"]}"
+
+
+def _check_custom_ids(requests: Sequence[BatchRequest]) -> None:
     if not requests:
         raise InvalidRequest("a batch needs at least one request")
     if len(requests) > MAX_REQUESTS:
         raise InvalidRequest(f"a batch holds at most {MAX_REQUESTS} requests, not {len(requests)}")
     seen: set[str] = set()
     for r in requests:
-        if not CUSTOM_ID.match(r.custom_id):
+        if not isinstance(r.custom_id, str) or not CUSTOM_ID.match(r.custom_id):
             raise InvalidRequest(
                 f"invalid custom_id {r.custom_id!r}: it must match {CUSTOM_ID.pattern}"
             )
         if r.custom_id in seen:
             raise InvalidRequest(f"duplicate custom_id {r.custom_id!r} (must be unique)")
         seen.add(r.custom_id)
-    body = {
-        "requests": [
-            {"custom_id": r.custom_id, "params": anthropic_body(r.params, stream=False)}
-            for r in requests
-        ]
-    }
-    encoded = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    if len(encoded) > MAX_BYTES:
-        raise InvalidRequest(
-            f"the batch is {len(encoded)} bytes; the API takes at most {MAX_BYTES}"
-        )
-    return encoded
 
 
 def _id(batch_id: str) -> str:
-    if not batch_id or "/" in batch_id:
+    """A batch id safe to put in a path: ``msgbatch_`` ids are letters, digits and ``_``."""
+    if not isinstance(batch_id, str) or not _BATCH_ID.match(batch_id):
         raise InvalidRequest(f"not a batch id: {batch_id!r}")
     return batch_id
 
@@ -286,75 +300,51 @@ def _id(batch_id: str) -> str:
 # --- decoding ----------------------------------------------------------------
 
 
-def _field(data: object, key: str, kind: type, where: str) -> Any:
-    if not isinstance(data, dict) or not isinstance(data.get(key), kind):
-        raise DeserializationError(f"{where}: expected {kind.__name__} field {key!r}")
-    return data[key]
-
-
-def _time(value: object, where: str) -> datetime | None:
+def _time(data: dict[str, Any], key: str, where: str) -> datetime | None:
+    value = opt_str(data, key, where)
     if value is None:
         return None
-    if not isinstance(value, str):
-        raise DeserializationError(f"{where}: a timestamp must be a string, not {value!r}")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise DeserializationError(f"{where}: bad timestamp {value!r}") from exc
+        raise DeserializationError(f"{where}.{key}: bad timestamp {value!r}") from exc
     if parsed.tzinfo is None:
-        raise DeserializationError(f"{where}: timestamp {value!r} has no time zone")
+        raise DeserializationError(f"{where}.{key}: timestamp {value!r} has no time zone")
     return parsed
 
 
+def _required_time(data: dict[str, Any], key: str, where: str) -> datetime:
+    moment = _time(data, key, where)
+    if moment is None:
+        raise DeserializationError(f"{where}.{key} is required")
+    return moment
+
+
 def _handle(data: object) -> BatchHandle:
-    batch_id = _field(data, "id", str, "batch")
-    where = f"batch {batch_id}"
-    assert isinstance(data, dict)
+    batch = as_dict(data, "the batch")
+    where = f"batch {req_str(batch, 'id', 'the batch')}"
+    status = req_str(batch, "processing_status", where)
     try:
-        status = BatchStatus(str(data.get("processing_status")))
-    except ValueError as exc:
-        raise DeserializationError(
-            f"{where}: unknown status {data.get('processing_status')!r}"
-        ) from exc
-    counts = data.get("request_counts") or {}
-    if not isinstance(counts, dict):
-        raise DeserializationError(f"{where}: request_counts is not an object")
-    created = _time(data.get("created_at"), where)
-    expires = _time(data.get("expires_at"), where)
-    if created is None or expires is None:
-        raise DeserializationError(f"{where}: created_at and expires_at are required")
+        processing_status = BatchStatus(status)
+    except ValueError:
+        raise DeserializationError(f"{where}: unknown processing_status {status!r}") from None
+    counts = opt_dict(batch, "request_counts", where) or {}
     return BatchHandle(
-        id=batch_id,
-        status=status,
+        id=batch["id"],
+        status=processing_status,
         request_counts=BatchCounts(
-            **{name: int(counts.get(name) or 0) for name in BatchCounts.__dataclass_fields__}
+            **{
+                name: opt_count(counts, name, f"{where}.request_counts") or 0
+                for name in BatchCounts.__dataclass_fields__
+            }
         ),
-        created_at=created,
-        ended_at=_time(data.get("ended_at"), where),
-        expires_at=expires,
-        cancel_initiated_at=_time(data.get("cancel_initiated_at"), where),
-        archived_at=_time(data.get("archived_at"), where),
-        results_url=data.get("results_url"),
+        created_at=_required_time(batch, "created_at", where),
+        ended_at=_time(batch, "ended_at", where),
+        expires_at=_required_time(batch, "expires_at", where),
+        cancel_initiated_at=_time(batch, "cancel_initiated_at", where),
+        archived_at=_time(batch, "archived_at", where),
+        results_url=opt_str(batch, "results_url", where),
     )
-
-
-def _rows(response: Any, cancel: CancellationToken) -> Iterator[BatchResult]:
-    try:
-        with cancel.on_cancel(lambda: shutdown_response(response)):
-            for number, line in enumerate(_lines(response, cancel), start=1):
-                if line.strip():
-                    yield _row(line, number)
-    finally:
-        response.close()
-
-
-def _lines(response: Any, cancel: CancellationToken) -> Iterator[bytes]:
-    try:
-        yield from response.iter_lines(chunk_size=64 * 1024)
-    except Exception as exc:
-        raise transport_error(exc, cancel) from exc
-    if cancel.is_cancelled:
-        raise RequestCancelled()
 
 
 def _row(line: bytes, number: int) -> BatchResult:
@@ -363,16 +353,18 @@ def _row(line: bytes, number: int) -> BatchResult:
         data = json.loads(line)
     except ValueError as exc:
         raise DeserializationError(f"{where} is not JSON: {line[:120]!r}") from exc
-    custom_id = _field(data, "custom_id", str, where)
-    result = _field(data, "result", dict, where)
+    except RecursionError:
+        raise DeserializationError(f"{where} is nested too deeply") from None
+    row = as_dict(data, where)
+    custom_id = req_str(row, "custom_id", where)
+    result = as_dict(row.get("result"), f"{where}: result")
     kind = result.get("type")
     if kind == "succeeded":
         try:
-            return BatchResult(
-                custom_id, Succeeded(parse_anthropic_response(result.get("message")))
-            )
+            response = parse_anthropic_response(result.get("message"))
         except DeserializationError as exc:
             raise DeserializationError(f"{where}: {exc}") from exc
+        return BatchResult(custom_id, Succeeded(response))
     if kind == "errored":
         return BatchResult(custom_id, _errored(result.get("error"), where))
     if kind == "canceled":

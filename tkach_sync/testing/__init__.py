@@ -15,6 +15,12 @@ Every fault a real server or network produces can be scripted: error statuses,
 mid-stream errors, cut connections, truncated streams, garbage lines, odd
 chunk boundaries, slow drips, hangs and huge blasts (see ``Turn``).
 
+The Message Batches endpoints are there too; ``server.batches`` scripts each
+request's outcome, when a batch ends and the faults of the batch endpoints::
+
+    server.batches.set_outcome("req-2", Turn.error(400, "max_tokens: too large"))
+    server.batches.end_after_polls(1)
+
 With pytest, the ``fake_llm`` fixture hands each test a started server. Enable
 it in a ``conftest.py`` with ``pytest_plugins = ["tkach_sync.testing.pytest_plugin"]``
 (or ``from tkach_sync.testing import fake_llm``). This package imports without
@@ -23,6 +29,7 @@ pytest installed; only the fixture needs it.
 
 from typing import TYPE_CHECKING
 
+from ._batches import FakeBatches as FakeBatches
 from ._records import RecordedRequest as RecordedRequest
 from ._records import TurnHandle as TurnHandle
 from ._render import render_anthropic_json as render_anthropic_json
@@ -37,6 +44,7 @@ from ._turns import Turn as Turn
 
 __all__ = [
     "ErrorSpec",
+    "FakeBatches",
     "FakeLLMServer",
     "Faults",
     "RecordedRequest",

@@ -42,7 +42,7 @@ def error_type(spec: ErrorSpec) -> str:
     return _ERROR_TYPES.get(spec.status, fallback)
 
 
-def error_body(spec: ErrorSpec, request_id: str) -> dict[str, Any]:
+def error_body(spec: ErrorSpec, request_id: str | None) -> dict[str, Any]:
     error = {"type": error_type(spec), "message": spec.message}
     return {"type": "error", "error": error, "request_id": request_id}
 

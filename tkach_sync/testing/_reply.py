@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from . import _anthropic, _openai
@@ -11,7 +11,16 @@ from ._pieces import dump
 from ._render import DEFAULT_MODEL, anthropic_blocks, openai_blocks
 from ._turns import ErrorSpec, Faults, Turn
 
-__all__ = ["Protocol", "Reply", "error_reply", "guess_protocol", "route", "turn_reply"]
+__all__ = [
+    "Protocol",
+    "Reply",
+    "error_reply",
+    "guess_protocol",
+    "json_reply",
+    "route",
+    "shaped",
+    "turn_reply",
+]
 
 Protocol = Literal["anthropic", "openai"]
 
@@ -46,7 +55,7 @@ def error_reply(
         body = _anthropic.error_body(spec, request_id)
     else:
         body = _openai.error_body(spec)
-    return _json_reply(spec.status, body, protocol, request_id, turn)
+    return json_reply(spec.status, body, protocol, request_id, turn)
 
 
 def turn_reply(turn: Turn, protocol: Protocol, body: Mapping[str, Any], request_id: str) -> Reply:
@@ -62,7 +71,7 @@ def turn_reply(turn: Turn, protocol: Protocol, body: Mapping[str, Any], request_
             message = _anthropic.message_json(turn, model)
         else:
             message = _openai.completion_json(turn, model)
-        return _json_reply(200, message, protocol, request_id, turn)
+        return json_reply(200, message, protocol, request_id, turn)
     if protocol == "anthropic":
         blocks = anthropic_blocks(turn, model)
     else:
@@ -74,13 +83,18 @@ def turn_reply(turn: Turn, protocol: Protocol, body: Mapping[str, Any], request_
     return Reply(200, headers, blocks, None, turn.faults)
 
 
-def _json_reply(
+def json_reply(
     status: int, payload: Any, protocol: Protocol, request_id: str, turn: Turn | None
 ) -> Reply:
     data = dump(payload).encode()
     headers = _headers("application/json", protocol, request_id, turn)
     faults = turn.faults if turn is not None else Faults()
     return Reply(status, headers, [data], len(data), faults)
+
+
+def shaped(reply: Reply, turn: Turn) -> Reply:
+    """``reply`` sent with ``turn``'s connection faults and extra headers."""
+    return replace(reply, headers=_merge(reply.headers, turn.headers), faults=turn.faults)
 
 
 def _raw_reply(turn: Turn) -> Reply:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, cast
 
+from ._batches import FakeBatches
 from ._records import RecordedRequest, TurnHandle
 from ._reply import Reply, error_reply, guess_protocol, route, turn_reply
 from ._transport import send_reply, shut
@@ -30,8 +31,9 @@ class FakeLLMServer:
 
     It speaks Anthropic Messages on ``{url}/v1/messages`` and OpenAI Chat
     Completions on ``{openai_url}/chat/completions``, as JSON or SSE as each
-    request asks. Turns are consumed first in, first out; a request with no
-    turn left gets a 500 that says so. Use it as a context manager::
+    request asks, and Anthropic Message Batches (see ``batches``). Turns are
+    consumed first in, first out; a request with no turn left gets a 500 that
+    says so. Use it as a context manager::
 
         with FakeLLMServer() as server:
             server.add(Turn.text("Hello"))
@@ -47,6 +49,7 @@ class FakeLLMServer:
         self._http: _HTTPServer | None = None
         self._accept_thread: threading.Thread | None = None
         self._ids = itertools.count(1)
+        self._batches = FakeBatches(lambda: self.url)
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -124,6 +127,11 @@ class FakeLLMServer:
         return handle
 
     @property
+    def batches(self) -> FakeBatches:
+        """The Message Batches endpoints: script outcomes, end batches, inject faults."""
+        return self._batches
+
+    @property
     def pending(self) -> int:
         """How many turns no request has consumed yet."""
         with self._lock:
@@ -155,6 +163,8 @@ class FakeLLMServer:
         with self._lock:
             self._requests.append(request)
             self._lock.notify_all()
+        if self._batches.serves(request.path):
+            return self._batches._answer(request, request_id)
         protocol = route(request.path)
         if protocol is None:
             spec = ErrorSpec(404, f"no such endpoint: {request.method} {request.path}")
