@@ -276,3 +276,15 @@ def test_events_announce_each_call_before_approval_and_its_result_after(tmp_path
 def test_max_workers_must_be_positive():
     with pytest.raises(ValueError):
         ToolExecutor([], max_workers=0)
+
+
+def test_each_tool_call_sees_its_own_id(tmp_path):
+    @tool(read_only=True)
+    def whoami(ctx: ToolContext) -> str:
+        """Say which call this is."""
+        return ctx.tool_use_id
+
+    results = ToolExecutor([whoami]).execute_batch(
+        [ToolCall("call_a", "whoami", {}), ToolCall("call_b", "whoami", {})], ctx(tmp_path)
+    )
+    assert [r.content for r in results] == ["call_a", "call_b"]

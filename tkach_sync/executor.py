@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .approval import ApprovalDecision, ApprovalHandler, AutoApprove, as_approval_fn
@@ -247,7 +247,7 @@ class ToolExecutor:
         if ctx.cancel.is_cancelled:
             return _error(call, "cancelled: the run was cancelled before this tool started")
         try:
-            output = t.execute(valid_input, ctx)
+            output = t.execute(valid_input, replace(ctx, tool_use_id=call.id))
         except ToolCancelled:
             return _error(call, "cancelled: the tool stopped because the run was cancelled")
         except ToolError as exc:

@@ -45,6 +45,8 @@ class ToolContext:
     executor: ToolExecutor | None = None
     confine_to_working_dir: bool = False
     """File tools refuse paths that lead outside the working dir (``bash`` is not confined)."""
+    tool_use_id: str = ""
+    """The id of the call the tool is serving (the executor sets it for each call)."""
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the model, relative paths taken against the working dir.

@@ -49,7 +49,7 @@ def test_a_full_tool_turn_maps_every_block_and_field_in_wire_order():
                     "toolu_2",
                     "no such file",
                     is_error=True,
-                    cache_control=CacheControl.ephemeral_1h(),
+                    cache_control=CacheControl.ephemeral(),
                 ),
             ]
         ),
@@ -58,7 +58,7 @@ def test_a_full_tool_turn_maps_every_block_and_field_in_wire_order():
         model="claude-x",
         messages=history,
         system=[SystemBlock("You are terse."), SystemBlock.cached_1h("LONG CONTEXT")],
-        tools=[ToolDefinition("read", "Read a file", SCHEMA, CacheControl.ephemeral())],
+        tools=[ToolDefinition("read", "Read a file", SCHEMA, CacheControl.ephemeral_1h())],
         max_tokens=1024,
         temperature=0.2,
         stop_sequences=["\n\nHuman:"],
@@ -106,7 +106,7 @@ def test_a_full_tool_turn_maps_every_block_and_field_in_wire_order():
                         "tool_use_id": "toolu_2",
                         "content": "no such file",
                         "is_error": True,
-                        "cache_control": {"type": "ephemeral", "ttl": "1h"},
+                        "cache_control": {"type": "ephemeral"},
                     },
                 ],
             },
@@ -124,7 +124,7 @@ def test_a_full_tool_turn_maps_every_block_and_field_in_wire_order():
                 "name": "read",
                 "description": "Read a file",
                 "input_schema": SCHEMA,
-                "cache_control": {"type": "ephemeral"},
+                "cache_control": {"type": "ephemeral", "ttl": "1h"},
             }
         ],
         "temperature": 0.2,
@@ -216,3 +216,32 @@ def test_odd_shapes_in_extra_do_not_break_the_breakpoint_count():
     body = anthropic_body(request, stream=False)
 
     assert body["system"] == "plain"
+
+
+def test_longer_cache_lifetimes_must_come_first():
+    from tkach_sync import CacheControl, InvalidRequest, Message, TextBlock
+    from tkach_sync.providers import Request, SystemBlock, ToolDefinition
+
+    tool = ToolDefinition("t", "T", {"type": "object"}, CacheControl.ephemeral_1h())
+    fine = Request(
+        model="m",
+        tools=[tool],
+        system=[SystemBlock.cached_1h("rules")],
+        messages=[Message.user([TextBlock.cached("question")])],
+    )
+    anthropic_body(fine, stream=False)
+    for late_1h in (
+        Request(
+            model="m",
+            system=[SystemBlock.cached("a")],
+            messages=[Message.user([TextBlock.cached("q", ttl="1h")])],
+        ),
+        Request(
+            model="m",
+            tools=[ToolDefinition("t", "T", {}, CacheControl.ephemeral())],
+            system=[SystemBlock.cached_1h("a")],
+            messages=[Message.user_text("q")],
+        ),
+    ):
+        with pytest.raises(InvalidRequest, match="1-hour"):
+            anthropic_body(late_1h, stream=False)

@@ -138,23 +138,35 @@ _BLOCK_TO_WIRE: dict[str, Callable[[Any], dict[str, Any]]] = {
 
 
 def _check_cache_breakpoints(body: dict[str, Any]) -> None:
-    """Refuse a fifth ``cache_control`` marker here rather than get a 400 back."""
-    count = int("cache_control" in body)  # automatic caching takes a slot too
-    count += _marked(body.get("tools")) + _marked(body.get("system"))
+    """Refuse what the API would answer with a 400: a fifth ``cache_control`` marker, or a
+    1-hour marker after a 5-minute one (the cache is laid out tools, system, messages)."""
+    ttls = _ttls(body.get("tools")) + _ttls(body.get("system"))
     for message in body.get("messages") or ():
-        count += _marked(message.get("content") if isinstance(message, dict) else None)
+        ttls += _ttls(message.get("content") if isinstance(message, dict) else None)
+    count = len(ttls) + int("cache_control" in body)  # automatic caching takes a slot too
     if count > MAX_CACHE_BREAKPOINTS:
         raise InvalidRequest(
             f"the request sets {count} cache breakpoints (cache_control) across tools, system "
             f"and messages; the Anthropic API allows at most {MAX_CACHE_BREAKPOINTS}"
         )
+    if "5m" in ttls and "1h" in ttls[ttls.index("5m") :]:
+        raise InvalidRequest(
+            "a 1-hour cache breakpoint comes after a 5-minute one; the API wants the longer "
+            "lifetimes first (tools, then system, then messages)"
+        )
 
 
-def _marked(items: object) -> int:
-    """How many of a list's blocks carry ``cache_control`` (``extra`` may hold anything)."""
+def _ttls(items: object) -> list[str]:
+    """The lifetime of each ``cache_control`` marker in a list of blocks, in order."""
     if not isinstance(items, list):
-        return 0
-    return sum(isinstance(item, dict) and "cache_control" in item for item in items)
+        return []
+    return [
+        str(item["cache_control"].get("ttl") or "5m")
+        if isinstance(item["cache_control"], dict)
+        else "5m"
+        for item in items
+        if isinstance(item, dict) and "cache_control" in item
+    ]
 
 
 # --- the response ------------------------------------------------------------

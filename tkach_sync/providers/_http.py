@@ -379,15 +379,22 @@ class HttpClient:
             try:
                 return attempt()
             except ProviderError as error:
-                if cancel.is_cancelled and not isinstance(error, RequestCancelled):
-                    raise RequestCancelled() from error
-                delay = self.retry.delay(retries, error)
-                if delay is None:
-                    raise
+                self.backoff(retries, error, cancel)
                 retries += 1
-                log.info("retrying in %.2f s (try %d) after: %s", delay, retries + 1, error)
-                if cancel.wait(delay):
-                    raise RequestCancelled() from error
+
+    def backoff(self, retries: int, error: ProviderError, cancel: CancellationToken) -> None:
+        """Wait before the next try after ``error``, or raise: the error when it is final,
+        ``RequestCancelled`` when the token fired. Every retry loop decides here."""
+        if cancel.is_cancelled:
+            if isinstance(error, RequestCancelled):
+                raise error
+            raise RequestCancelled() from error
+        delay = self.retry.delay(retries, error)
+        if delay is None:
+            raise error
+        log.info("retrying in %.2f s (try %d) after: %s", delay, retries + 2, error)
+        if cancel.wait(delay):
+            raise RequestCancelled() from error
 
     def send(
         self,

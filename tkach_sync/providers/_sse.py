@@ -131,14 +131,10 @@ class ProviderStream:
                     yield event
                 return
             except ProviderError as error:
-                if self._cancel.is_cancelled and not isinstance(error, RequestCancelled):
-                    raise RequestCancelled() from error
-                delay = None if delivered else self._http.retry.delay(retries, error)
-                if delay is None:
-                    raise
+                if delivered and not self._cancel.is_cancelled:
+                    raise  # the caller already acted on what came: no second try
+                self._http.backoff(retries, error, self._cancel)
                 retries += 1
-                if self._cancel.wait(delay):
-                    raise RequestCancelled() from error
 
     def _attempt(self) -> Iterator[StreamEvent]:
         response = self._http.send(
