@@ -348,3 +348,19 @@ def test_text_blocks_round_trip_unchanged(make, server):
     make().complete(Request(model="m", messages=history))
     body = server.requests[0].json()
     assert "line one" in str(body["messages"]) and "line two" in str(body["messages"])
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_cache_usage_is_reported_and_summed_over_turns(server, streaming):
+    from tkach_sync.providers import Anthropic
+
+    cold = Usage(input_tokens=50, output_tokens=10, cache_creation_input_tokens=2000)
+    warm = Usage(input_tokens=60, output_tokens=12, cache_read_input_tokens=2000)
+    server.add(Turn.tool_calls(ToolCallSpec("glob", {"pattern": "*"}), usage=cold))
+    server.add(Turn.text("done", usage=warm))
+    agent = Agent(
+        provider=Anthropic(API_KEY, base_url=server.url), model="m", tools=tools.defaults()
+    )
+    history = [Message.user_text("hi")]
+    result = agent.stream(history).result() if streaming else agent.run(history)
+    assert result.usage == cold + warm
