@@ -12,6 +12,7 @@ import contextlib
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -49,33 +50,69 @@ _WAKE = object()
 
 class _Channel:
     """What the producer thread and the consumer share: never the AgentStream
-    itself, so a dropped stream can be collected (and so closed)."""
+    itself, so a dropped stream can be collected (and so closed).
+
+    A deque with a condition that is touched only when a side has to sleep:
+    handing over an event costs an append and a popleft, not a lock round
+    trip. Each side counts itself as a sleeper *before* it checks the deque,
+    so the other side, which changes the deque first and checks for sleepers
+    second, can never miss it.
+    """
 
     def __init__(self) -> None:
-        self.queue: queue.Queue[object] = queue.Queue(QUEUE_SIZE)
+        self._items: deque[object] = deque()
+        self._changed = threading.Condition(threading.Lock())
+        self._sleepers = 0
         self.closed = threading.Event()
         self.finished = threading.Event()
         self.outcome: AgentResult | BaseException | None = None
 
     def put(self, item: object) -> None:
-        """Block while the queue is full (the backpressure); give up once the consumer left."""
-        while not self.closed.is_set():
-            try:
-                self.queue.put(item, timeout=_PUT_POLL)
-                return
-            except queue.Full:
-                continue
+        """Block while QUEUE_SIZE events wait (the backpressure); give up once the consumer left."""
+        items = self._items
+        if len(items) >= QUEUE_SIZE:
+            with self._changed:
+                self._sleepers += 1
+                try:
+                    while len(items) >= QUEUE_SIZE:
+                        if self.closed.is_set():
+                            return
+                        self._changed.wait(_PUT_POLL)
+                finally:
+                    self._sleepers -= 1
+        items.append(item)
+        self._notify()
+
+    def get(self, *, block: bool = True) -> object:
+        """The oldest item; ``queue.Empty`` if there is none and ``block`` is false."""
+        items = self._items
+        if not items:
+            if not block:
+                raise queue.Empty
+            with self._changed:
+                self._sleepers += 1
+                try:
+                    while not items:
+                        self._changed.wait()
+                finally:
+                    self._sleepers -= 1
+        item = items.popleft()
+        self._notify()  # a producer may be parked on a full deque
+        return item
 
     def wake(self) -> None:
-        with contextlib.suppress(queue.Full):  # when full, the consumer has items to read
-            self.queue.put_nowait(_WAKE)
+        """Queue the cancel's marker, even past the bound: it must reach the consumer."""
+        self._items.append(_WAKE)
+        self._notify()
 
     def drain(self) -> None:
-        try:
-            while True:
-                self.queue.get_nowait()
-        except queue.Empty:
-            pass
+        self._items.clear()
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._sleepers:
+            with self._changed:
+                self._changed.notify_all()
 
 
 def _produce(drive: Drive, token: CancellationToken, channel: _Channel) -> None:
@@ -138,7 +175,7 @@ class AgentStream:
         try:
             # Once cancelled, hand out only what is already queued: the events
             # sent before the cancel come before its wake marker.
-            item = self._channel.queue.get(block=not self._token.is_cancelled)
+            item = self._channel.get(block=not self._token.is_cancelled)
         except queue.Empty:
             item = _WAKE
         if item is _WAKE:
@@ -194,7 +231,7 @@ class AgentStream:
 
     def _wait_outcome(self) -> AgentResult | BaseException:
         while not self._channel.closed.is_set() and not self._channel.finished.is_set():
-            item = self._channel.queue.get()  # discard what nobody read, up to the end
+            item = self._channel.get()  # discard what nobody read, up to the end
             if isinstance(item, _End):
                 break
         self._channel.finished.wait()
