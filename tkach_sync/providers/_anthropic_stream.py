@@ -180,6 +180,10 @@ class AnthropicStreamAccumulator:
 
     def feed(self, event: str, data: str) -> list[StreamEvent]:
         """The events one SSE event yields; raises the error an ``error`` event reports."""
+        if event == "content_block_delta" and not self._done:
+            fast = self._text_delta(data)
+            if fast is not None:
+                return fast
         if event == "error":
             raise error_from_payload(_loads_or_none(data), data)
         handler = self._HANDLERS.get(event)
@@ -192,6 +196,24 @@ class AnthropicStreamAccumulator:
         if kind != event:
             raise DeserializationError(f"a {event} event carried a {kind!r} payload")
         return handler(self, payload)
+
+    def _text_delta(self, data: str) -> list[StreamEvent] | None:
+        """Most events are text for an open text block: handle those without the general
+        path's checks; anything unusual returns None and takes the general path."""
+        try:
+            payload = json.loads(data)
+        except (ValueError, RecursionError):
+            return None
+        if type(payload) is not dict or payload.get("type") != "content_block_delta":
+            return None
+        delta, index = payload.get("delta"), payload.get("index")
+        if type(delta) is not dict or delta.get("type") != "text_delta" or type(index) is not int:
+            return None
+        block, text = self._blocks.get(index), delta.get("text")
+        if block is None or not block.open or block.kind != "text" or type(text) is not str:
+            return None
+        block.pieces.append(text)
+        return [ContentDelta(text)] if text else []
 
     def finish(self) -> list[StreamEvent]:
         """The events owed at the end of the body; raises if the answer was cut off."""
