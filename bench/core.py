@@ -4,7 +4,9 @@ A figure measures each client ``n`` times and turns the samples into a
 ``Row``: the median with its min-max, the ratio to the anchor measured in the
 same run, and PASS or MISS against the issue's target. Clients are measured
 in turns (one repeat of each, then the next), so a slow moment of the machine
-falls on all of them alike.
+falls on all of them alike; and the ratio (or gap) to the anchor is the
+median of each round's own ratio, so a round that a busy machine slowed down
+compares like with like.
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Context", "Row", "Stats", "Target", "interleaved", "per_call", "rows_against", "timed"]
+__all__ = [
+    "Context",
+    "Row",
+    "Stats",
+    "Target",
+    "interleaved",
+    "note_gaps",
+    "per_call",
+    "rows_against",
+    "timed",
+]
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -112,17 +124,22 @@ class Target:
     def above_anchor_at_most(cls, value: float, unit: str) -> Target:
         return cls("above_anchor_at_most", value, f"<= anchor + {value:g} {unit}")
 
-    def met(self, stats: Stats, anchor: Stats | None) -> bool | None:
+    def met(self, row: Row) -> bool | None:
+        """Whether ``row`` meets the target; None when it has nothing to compare with."""
+        stats = row.stats
+        if stats is None:
+            return None
         value = stats.p99 if self.on_p99 and stats.p99 is not None else stats.median
         if self.kind == "at_most":
             return value <= self.value
         if self.kind == "at_least":
             return value >= self.value
-        if anchor is None or anchor.median == 0:
-            return None
         if self.kind == "above_anchor_at_most":
-            return value - anchor.median <= self.value
-        ratio = value / anchor.median
+            gap = row.gap
+            return None if gap is None else gap <= self.value
+        ratio = row.ratio
+        if ratio is None:
+            return None
         return ratio >= self.value if self.kind == "ratio_at_least" else ratio <= self.value
 
 
@@ -137,16 +154,36 @@ class Row:
     stats: Stats | None
     """None when the client could not run (a peer not installed): see ``note``."""
     anchor: str | None = None
-    anchor_stats: Stats | None = None
     target: Target | None = None
     note: str = ""
     samples: list[float] = field(default_factory=list)
+    anchor_samples: list[float] = field(default_factory=list)
+    paired: bool = True
+    """Sample i of the row and of the anchor come from the same round: compare them pairwise."""
 
     @property
     def ratio(self) -> float | None:
-        if self.stats is None or self.anchor_stats is None or self.anchor_stats.median == 0:
+        """The row over its anchor: the median of per-round ratios when paired."""
+        if self.stats is None or not self.anchor_samples:
             return None
-        return self.stats.median / self.anchor_stats.median
+        if self._pairs() and all(a > 0 for a in self.anchor_samples):
+            return statistics.median(s / a for s, a in self._pairs())
+        anchor = statistics.median(self.anchor_samples)
+        return self.stats.median / anchor if anchor else None
+
+    @property
+    def gap(self) -> float | None:
+        """The row minus its anchor: the median of per-round differences when paired."""
+        if self.stats is None or not self.anchor_samples:
+            return None
+        if self._pairs():
+            return statistics.median(s - a for s, a in self._pairs())
+        return self.stats.median - statistics.median(self.anchor_samples)
+
+    def _pairs(self) -> list[tuple[float, float]]:
+        if not self.paired or len(self.samples) != len(self.anchor_samples):
+            return []
+        return list(zip(self.samples, self.anchor_samples, strict=True))
 
     @property
     def verdict(self) -> str:
@@ -154,13 +191,14 @@ class Row:
             return ""
         if self.stats is None:
             return "n/a"
-        met = self.target.met(self.stats, self.anchor_stats)
+        met = self.target.met(self)
         return "" if met is None else "PASS" if met else "MISS"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["target"] = self.target.text if self.target else None
         data["ratio"] = self.ratio
+        data["gap"] = self.gap
         data["verdict"] = self.verdict
         return data
 
@@ -175,9 +213,13 @@ def rows_against(
     notes: dict[str, str] | None = None,
     *,
     with_p99: bool = False,
+    paired: bool = True,
 ) -> list[Row]:
-    """One row per client of ``samples``, each against the ``anchor`` client's samples."""
-    anchor_stats = Stats.of(samples[anchor], with_p99=with_p99)
+    """One row per client of ``samples``, each against the ``anchor`` client's samples.
+
+    ``paired=False`` when sample i of two clients did not share a round's
+    conditions (independent random trials): ratios then divide the medians.
+    """
     rows = []
     for client, values in samples.items():
         rows.append(
@@ -188,13 +230,22 @@ def rows_against(
                 unit,
                 Stats.of(values, with_p99=with_p99),
                 anchor=None if client == anchor else anchor,
-                anchor_stats=None if client == anchor else anchor_stats,
                 target=(targets or {}).get(client),
                 note=(notes or {}).get(client, ""),
                 samples=list(values),
+                anchor_samples=[] if client == anchor else list(samples[anchor]),
+                paired=paired,
             )
         )
     return rows
+
+
+def note_gaps(rows: list[Row], template: str) -> None:
+    """Put each row's gap to its anchor in its note, e.g. ``"{:+.2f} ms over the floor"``."""
+    for row in rows:
+        gap = row.gap
+        if gap is not None:
+            row.note = template.format(gap)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,5 +18,5 @@ CASES = {
 def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     for route, case in CASES.items():
-        rows += throughput_rows(ctx, "1", case, route, "anthropic", TARGETS, ctx.reps(11, 3))
+        rows += throughput_rows(ctx, "1", case, route, "anthropic", TARGETS, ctx.reps(15, 3))
     return rows

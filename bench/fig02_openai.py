@@ -18,5 +18,5 @@ CASES = {
 def run(ctx: Context) -> list[Row]:
     rows: list[Row] = []
     for route, case in CASES.items():
-        rows += throughput_rows(ctx, "2", case, route, "openai", TARGETS, ctx.reps(11, 3))
+        rows += throughput_rows(ctx, "2", case, route, "openai", TARGETS, ctx.reps(15, 3))
     return rows

@@ -19,7 +19,7 @@ TOOL = {"a-tool-30k": "30 kB", "a-tool-120k": "120 kB", "a-tool-240k": "240 kB"}
 
 
 def run(ctx: Context) -> list[Row]:
-    repeats = ctx.reps(5, 2)
+    repeats = ctx.reps(7, 2)
     rows = _series(ctx, "text deltas", TEXT, repeats, with_agent=True)
     rows += _series(ctx, "tool input", TOOL, repeats, with_agent=False)
     return rows

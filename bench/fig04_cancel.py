@@ -93,7 +93,7 @@ def _stream_rows(ctx: Context, route: str, interval: float, trials: int) -> list
         samples.pop(name, None)
     case = f"cancel mid-stream, 1 event / {interval * 1000:g} ms"
     targets = {"Anthropic.stream": STREAM_TARGET, "Agent.stream": STREAM_TARGET}
-    rows = rows_against("4", case, "ms", samples, RAW_CLOSE, targets, with_p99=True)
+    rows = rows_against("4", case, "ms", samples, RAW_CLOSE, targets, with_p99=True, paired=False)
     rows += [Row("4", case, name, "ms", None, note=why) for name, why in notes.items()]
     return rows
 
@@ -197,7 +197,8 @@ def _paired(
     for _ in range(trials):
         for name, once in (anchor, ours):
             samples[name].append(once())
-    return rows_against("4", case, "ms", samples, anchor[0], {ours[0]: target}, with_p99=True)
+    targets = {ours[0]: target}
+    return rows_against("4", case, "ms", samples, anchor[0], targets, with_p99=True, paired=False)
 
 
 def _bash_rows(trials: int) -> list[Row]:

@@ -16,7 +16,7 @@ import requests
 from tkach_sync import ContentDelta, Message
 
 from .clients import FLOOR, PROMPT, agent, floor_events, provider, request
-from .core import Context, Row, Target, interleaved, rows_against
+from .core import Context, Row, Target, interleaved, note_gaps, rows_against
 
 ROUTE = "a-short"
 TARGET = Target.above_anchor_at_most(0.5, "ms")
@@ -51,9 +51,7 @@ def run(ctx: Context) -> list[Row]:
     rows = rows_against(
         "7", "time to first text event, warm connection", "ms", samples, FLOOR, targets
     )
-    for row in rows:
-        if row.stats is not None and row.anchor_stats is not None:
-            row.note = f"+{row.stats.median - row.anchor_stats.median:.3f} ms over the floor"
+    note_gaps(rows, "{:+.3f} ms over the floor")
     return rows
 
 

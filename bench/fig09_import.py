@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from .core import Context, Row, Target, interleaved, rows_against
+from .core import Context, Row, Target, interleaved, note_gaps, rows_against
 from .server import ROOT
 
 FLOOR = "requests + sseclient + pydantic (floor)"
@@ -41,9 +41,7 @@ def run(ctx: Context) -> list[Row]:
     samples = interleaved(timers, ctx.reps(7, 2))
     case = "import time, fresh interpreter"
     rows = rows_against("9", case, "ms", samples, FLOOR, {OURS: TARGET})
-    for row in rows:
-        if row.stats is not None and row.anchor_stats is not None:
-            row.note = f"+{row.stats.median - row.anchor_stats.median:.0f} ms over the floor"
+    note_gaps(rows, "{:+.0f} ms over the floor")
     rows += [Row("9", case, name, "ms", None, note=why) for name, why in notes.items()]
     return rows
 

@@ -19,7 +19,7 @@ import requests
 from tkach_sync import ContentDelta, Message
 
 from .clients import FLOOR, PROMPT, agent, floor_events, provider, raw_body, request
-from .core import Context, Row, Target, interleaved, rows_against
+from .core import Context, Row, Target, interleaved, note_gaps, rows_against
 
 ROUTE = "a-big-counted"
 PAUSE = 1.0
@@ -52,9 +52,7 @@ def run(ctx: Context) -> list[Row]:
     case = f"backpressure: MB the server sent by the end of a {PAUSE:g} s pause"
     targets = {"Anthropic.stream": TARGET, "Agent.stream": TARGET}
     rows = rows_against("11", case, "MB", samples, FLOOR, targets, notes)
-    for row in rows:
-        if row.stats is not None and row.anchor_stats is not None:
-            row.note = f"{row.stats.median - row.anchor_stats.median:+.2f} MB vs the floor"
+    note_gaps(rows, "{:+.2f} MB vs the floor")
     rows += [Row("11", case, name, "MB", None, note=why) for name, why in notes.items()]
     return rows
 
