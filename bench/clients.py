@@ -9,10 +9,12 @@ marked n/a) where they are not installed.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import sseclient
@@ -31,6 +33,7 @@ from tkach_sync.providers.base import ToolDefinition
 from .transcripts import LOOKUP_TOOL, SAVE_TOOL, Protocol
 
 __all__ = [
+    "CEILING",
     "FLOOR",
     "MODEL",
     "PROMPT",
@@ -44,11 +47,13 @@ __all__ = [
     "save",
     "scripted",
     "sdk_stream",
+    "server_ceiling",
 ]
 
 MODEL = "fake-model"
 PROMPT = "Write the notes."
 FLOOR = "requests+sseclient (floor)"
+CEILING = "raw socket, no parsing (server ceiling)"
 READ_SIZE = 64 * 1024
 
 
@@ -142,6 +147,26 @@ def floor_events(
         for event in sseclient.SSEClient(response.iter_content(READ_SIZE)).events():
             if event.data != "[DONE]":
                 yield json.loads(event.data)
+
+
+def server_ceiling(url: str, protocol: Protocol) -> Client:
+    """Bytes off a raw socket, nothing parsed: how fast the server can feed any client."""
+    parts = urlsplit(url)
+    body = json.dumps(raw_body(protocol) | {"stream": True}).encode()
+    head = (
+        f"POST {parts.path}{messages_path(protocol)} HTTP/1.1\r\nhost: {parts.netloc}\r\n"
+        f"content-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    address = (parts.hostname or "127.0.0.1", parts.port or 80)
+
+    def read() -> None:
+        with socket.create_connection(address) as sock:
+            sock.sendall(head.encode() + body)
+            while sock.recv(READ_SIZE * 16):
+                pass
+
+    return Client(CEILING, read)
 
 
 def floor(url: str, protocol: Protocol) -> Client:

@@ -196,11 +196,20 @@ class Row:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["target"] = self.target.text if self.target else None
         data["ratio"] = self.ratio
         data["gap"] = self.gap
         data["verdict"] = self.verdict
         return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Row:
+        """A row back from ``to_json`` (the derived fields are computed again)."""
+        fields = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        if fields.get("stats") is not None:
+            fields["stats"] = Stats(**fields["stats"])
+        if fields.get("target") is not None:
+            fields["target"] = Target(**fields["target"])
+        return cls(**fields)
 
 
 def rows_against(

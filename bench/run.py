@@ -1,14 +1,19 @@
 """Run the benchmark figures, print one table and write the results as JSON.
 
-python -m bench                 # the full run (~7 minutes on 2 cores)
-python -m bench --quick         # a smoke check: few repetitions (~1.5 minutes)
-python -m bench --only 1,4      # some figures
-python -m bench --markdown      # the table as markdown, for the README
+Usage (from the repository root, in a venv with the bench extra)::
+
+    python -m bench                 # the full run (about 3.5 minutes on 2 cores)
+    python -m bench --quick         # a smoke check: few repetitions (about 1 minute)
+    python -m bench --only 1,4      # some figures
+    python -m bench --markdown      # the table as markdown, for the README
+    python -m bench --show bench/results.json --markdown   # an earlier run's table
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,6 +54,8 @@ DEFAULT_JSON = ROOT / "bench" / "results.json"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.show is not None:
+        return _show(args.show, markdown=args.markdown)
     chosen = _chosen(args.only)
     info = machine()
     _say(f"tkach_sync benchmarks on {info['cpus']} x {info['cpu_model']}, Python {info['python']}")
@@ -65,9 +72,25 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown_table(rows) if args.markdown else text_table(rows))
     misses = [row for row in rows if row.verdict == "MISS"]
     _say(f"{len(misses)} target(s) missed" if misses else "every target met")
-    meta = {"machine": info, "mode": "quick" if args.quick else "full", "seconds": durations}
+    meta = {
+        "machine": info,
+        "load_average_at_end": os.getloadavg(),
+        "mode": "quick" if args.quick else "full",
+        "seconds": durations,
+    }
     write_json(args.json, rows, meta)
     _say(f"results written to {args.json}")
+    return 0
+
+
+def _show(path: Path, *, markdown: bool) -> int:
+    """Print the table of an earlier run, with the machine it ran on."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = [Row.from_json(row) for row in data["rows"]]
+    info = data["machine"]
+    print(f"{data['mode']} run, {info['date']}: {info['cpus']} x {info['cpu_model']}, ", end="")
+    print(f"Python {info['python']}, load average {info['load_average'][0]:.2f}\n")
+    print(markdown_table(rows) if markdown else text_table(rows))
     return 0
 
 
@@ -76,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="few repetitions: a smoke check")
     parser.add_argument("--only", help="comma-separated figure numbers, e.g. 1,4,10")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    parser.add_argument("--show", type=Path, help="print the table of an earlier run's JSON")
     parser.add_argument(
         "--json", type=Path, default=DEFAULT_JSON, help="where to write the results"
     )

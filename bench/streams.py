@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .clients import FLOOR, Client, agent_stream, floor, opened, provider_stream, sdk_stream
+from .clients import (
+    CEILING,
+    FLOOR,
+    Client,
+    agent_stream,
+    floor,
+    opened,
+    provider_stream,
+    sdk_stream,
+    server_ceiling,
+)
 from .core import Context, Row, Target, interleaved, rows_against, timed
 from .transcripts import Protocol
 
@@ -21,14 +31,16 @@ SDK = "official SDK"
 
 
 def stream_clients(
-    url: str, protocol: Protocol, *, with_agent: bool = True
+    url: str, protocol: Protocol, *, with_agent: bool = True, with_ceiling: bool = False
 ) -> dict[str, Callable[[], Client]]:
-    """The floor, our provider stream, the agent's stream and the official SDK, by label."""
+    """The floor, our provider stream, the agent's stream and the official SDK, by label;
+    first, if asked, the server's ceiling."""
     provider = "Anthropic.stream" if protocol == "anthropic" else "OpenAICompatible.stream"
-    makers: dict[str, Callable[[], Client]] = {
-        FLOOR: lambda: floor(url, protocol),
-        provider: lambda: provider_stream(url, protocol),
-    }
+    makers: dict[str, Callable[[], Client]] = {}
+    if with_ceiling:
+        makers[CEILING] = lambda: server_ceiling(url, protocol)
+    makers[FLOOR] = lambda: floor(url, protocol)
+    makers[provider] = lambda: provider_stream(url, protocol)
     if with_agent:
         makers[AGENT] = lambda: agent_stream(url, protocol)
     makers[SDK] = lambda: sdk_stream(url, protocol)
@@ -36,10 +48,17 @@ def stream_clients(
 
 
 def stream_seconds(
-    ctx: Context, route: str, protocol: Protocol, repeats: int, *, with_agent: bool = True
+    ctx: Context,
+    route: str,
+    protocol: Protocol,
+    repeats: int,
+    *,
+    with_agent: bool = True,
+    with_ceiling: bool = False,
 ) -> tuple[dict[str, list[float]], dict[str, str]]:
     """Seconds per whole answer for each client, and the clients that could not run."""
-    makers = stream_clients(ctx.server.url(route), protocol, with_agent=with_agent)
+    url = ctx.server.url(route)
+    makers = stream_clients(url, protocol, with_agent=with_agent, with_ceiling=with_ceiling)
     with opened(makers) as (clients, missing):
         runs = {label: _timer(client) for label, client in clients.items()}
         return interleaved(runs, repeats), missing
@@ -60,7 +79,7 @@ def throughput_rows(
 ) -> list[Row]:
     """Events/s per client, against the floor; MB/s in the note."""
     meta = ctx.server.meta(route)
-    seconds, missing = stream_seconds(ctx, route, protocol, repeats)
+    seconds, missing = stream_seconds(ctx, route, protocol, repeats, with_ceiling=True)
     rates: dict[str, list[float]] = {}
     notes: dict[str, str] = {}
     for label, values in seconds.items():
