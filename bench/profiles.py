@@ -38,10 +38,14 @@ def main(argv: list[str]) -> int:
         return 2
     if argv[0] == "import":
         return _imports()
-    protocol: Protocol = "openai" if argv[1:2] == ["openai"] else "anthropic"
-    if argv[0] == "_workload":
-        return _workload(argv[1], protocol, Path(argv[3]) if len(argv) > 3 else None)
-    return _sampled(argv[0], protocol)
+    if argv[0] == "_workload":  # _workload <kind> <protocol> [cProfile output]
+        stats_out = Path(argv[3]) if len(argv) > 3 else None
+        return _workload(argv[1], _protocol(argv[2]), stats_out)
+    return _sampled(argv[0], _protocol(argv[1] if len(argv) > 1 else "anthropic"))
+
+
+def _protocol(name: str) -> Protocol:
+    return "openai" if name == "openai" else "anthropic"
 
 
 def _workload(kind: str, protocol: Protocol, stats_out: Path | None) -> int:
@@ -60,7 +64,7 @@ def _workload(kind: str, protocol: Protocol, stats_out: Path | None) -> int:
             client.read()
             reads += 1
         elapsed = time.perf_counter() - start
-        if profiler:
+        if profiler is not None and stats_out is not None:
             profiler.disable()
             profiler.dump_stats(stats_out)
         client.close()
@@ -75,9 +79,9 @@ def _sampled(kind: str, protocol: Protocol) -> int:
         raw = Path(tmp, "profile.txt")
         if spy is None:
             print("py-spy not found: cProfile of the main thread only", file=sys.stderr)
-            done = subprocess.run([*workload, str(raw)], cwd=ROOT, capture_output=True)
+            plain = subprocess.run([*workload, str(raw)], cwd=ROOT, check=False)
             pstats.Stats(str(raw)).sort_stats("tottime").print_stats(25)
-            return done.returncode
+            return plain.returncode
         command = [spy, "record", "-r", "1000", "--threads", "--format", "raw", "-o", str(raw)]
         done = subprocess.run(
             [*command, "--", *workload], cwd=ROOT, capture_output=True, text=True, check=True
@@ -105,7 +109,8 @@ def _report(collapsed: str, micros: float) -> None:
     """
     threads: dict[str, tuple[collections.Counter[str], collections.Counter[str]]] = {}
     for line in collapsed.splitlines():
-        stack, _, count = line.rpartition(" ")
+        stack, _, number = line.rpartition(" ")
+        count = int(number)
         frames = stack.split(";")
         if not any(
             "read (bench/clients.py" in f or "(tkach_sync/streaming.py" in f for f in frames
@@ -117,18 +122,18 @@ def _report(collapsed: str, micros: float) -> None:
         )
         match = _FRAME.match(frames[-1])
         function, file = (match["function"], match["file"]) if match else (frames[-1], "?")
-        functions[f"{function} ({file})"] += int(count)
-        libraries[_library(file)] += int(count)
+        functions[f"{function} ({file})"] += count
+        libraries[_library(file)] += count
     if not threads:
         print("no samples in the measured loop")
     for thread, (functions, libraries) in threads.items():
         total = sum(functions.values())
         print(f"thread {thread}, by library (self time, us/event):")
-        for name, count in libraries.most_common(8):
-            print(f"  {count / total * micros:7.3f}  {name}")
+        for name, samples in libraries.most_common(8):
+            print(f"  {samples / total * micros:7.3f}  {name}")
         print(f"thread {thread}, by function (self time, us/event):")
-        for name, count in functions.most_common(15):
-            print(f"  {count / total * micros:7.3f}  {name}")
+        for name, samples in functions.most_common(15):
+            print(f"  {samples / total * micros:7.3f}  {name}")
         print()
 
 
