@@ -263,7 +263,7 @@ def _until_dead(pids: list[int]) -> None:
 
 
 def _alive(pid: int) -> bool:
-    """Running or sleeping; a zombie counts as dead (nothing may reap it in a container)."""
+    """Running or sleeping; a zombie has exited (when it is reaped is up to its parent)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
