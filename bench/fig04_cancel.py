@@ -76,19 +76,18 @@ def run(ctx: Context) -> list[Row]:
 
 
 def _stream_rows(ctx: Context, route: str, interval: float, trials: int) -> list[Row]:
-    url = ctx.server.url(route)
-    makers = _stream_trials(url)
-    samples: dict[str, list[float]] = {name: [] for name in makers}
     notes: dict[str, str] = {}
-    for _ in range(trials):
-        for name, make in list(makers.items()):
-            try:
-                latency = _cancel_once(make(), interval)
-            except ImportError as exc:
-                notes[name] = f"not installed ({exc.name})"
-                del makers[name]
-                continue
-            samples[name].append(latency)
+    with _stream_trials(ctx.server.url(route)) as makers:
+        samples: dict[str, list[float]] = {name: [] for name in makers}
+        for _ in range(trials):
+            for name, make in list(makers.items()):
+                try:
+                    latency = _cancel_once(make(), interval)
+                except ImportError as exc:
+                    notes[name] = f"not installed ({exc.name})"
+                    del makers[name]
+                    continue
+                samples[name].append(latency)
     for name in notes:
         samples.pop(name, None)
     case = f"cancel mid-stream, 1 event / {interval * 1000:g} ms"
@@ -98,7 +97,9 @@ def _stream_rows(ctx: Context, route: str, interval: float, trials: int) -> list
     return rows
 
 
-def _stream_trials(url: str) -> dict[str, Callable[[], Trial]]:
+@contextmanager
+def _stream_trials(url: str) -> Iterator[dict[str, Callable[[], Trial]]]:
+    """A maker of a fresh stream to cancel for each client, by name; closes the clients."""
     llm = provider(url, "anthropic")
     runner = agent(llm)
     session = requests.Session()
@@ -132,12 +133,13 @@ def _stream_trials(url: str) -> dict[str, Callable[[], Trial]]:
         stream = manager.__enter__()
         return Trial(stream, stream.close, lambda: manager.__exit__(None, None, None))
 
-    return {
-        RAW_CLOSE: raw,
-        "Anthropic.stream": ours,
-        "Agent.stream": agents,
-        SDK: official,
-    }
+    try:
+        yield {RAW_CLOSE: raw, "Anthropic.stream": ours, "Agent.stream": agents, SDK: official}
+    finally:
+        session.close()
+        llm.close()
+        for client in sdk:
+            client.close()
 
 
 def _cancel_once(trial: Trial, interval: float, ready: threading.Event | None = None) -> float:
