@@ -4,10 +4,11 @@ The caller owns the history; ``Agent.run`` returns only what it appended.
 Concurrency is threads, cancellation is one ``CancellationToken``.
 """
 
+import importlib as _importlib
 import logging as _logging
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from . import providers as providers
-from . import tools as tools
 from ._version import __version__ as __version__
 from .agent import Agent as Agent
 from .agent import AgentResult as AgentResult
@@ -128,4 +129,14 @@ __all__ = [
     "tools",
 ]
 
+if _TYPE_CHECKING:
+    from . import tools as tools
+
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
+
+def __getattr__(name: str) -> object:
+    # The built-in tools load on first use: a run that brings its own pays nothing for them.
+    if name == "tools":
+        return _importlib.import_module(".tools", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -206,10 +206,10 @@ class Agent:
             close = getattr(events, "close", None)
             if close is not None:
                 close()
-        content = _full_content(events)
-        if content is None:
-            content = [TextBlock(text)] if text else []
-            content.extend(tool_uses)
+        content = _thinking(events)
+        if text:
+            content.append(TextBlock(text))
+        content.extend(tool_uses)
         if stop_reason is None:
             stop_reason = StopReason.TOOL_USE if tool_uses else StopReason.END_TURN
         return Response(content, stop_reason, usage)
@@ -225,14 +225,14 @@ class Agent:
         return defs
 
 
-def _full_content(events: object) -> list[ContentBlock] | None:
-    """The provider stream's own record of the answer, when it keeps one.
+def _thinking(events: object) -> list[ContentBlock]:
+    """The thinking blocks of a streamed turn, from a provider stream that keeps them.
 
-    Events carry text and tool calls only; a stream that also saw thinking
-    blocks offers ``content()``, and those blocks must go back to the API.
+    Events carry text and tool calls only; the API wants thinking blocks back,
+    unchanged and first, with the tool results.
     """
-    content = getattr(events, "content", None)
-    return content() if callable(content) else None
+    thinking = getattr(events, "thinking", None)
+    return list(thinking()) if callable(thinking) else []
 
 
 class _Run:

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -89,6 +90,8 @@ class _Channel:
         if not items:
             if not block:
                 raise queue.Empty
+            time.sleep(0)  # let a producer mid-event finish it: a wake-up costs far more
+        if not items:
             with self._changed:
                 self._sleepers += 1
                 try:

@@ -19,9 +19,7 @@ from ..messages import (
     ContentBlock,
     RedactedThinkingBlock,
     StopReason,
-    TextBlock,
     ThinkingBlock,
-    ToolUseBlock,
     Usage,
 )
 from ._wire_json import as_dict, index_of, opt_count, opt_str, parse_json, req_str
@@ -159,8 +157,9 @@ class AnthropicStreamAccumulator:
     unfinished and the turn is over anyway); under any other stop reason it
     is finished as if its stop had come. A missing ``message_stop`` is
     forgiven once ``message_delta`` has given the stop reason, as the official
-    SDK forgives it. ``content()`` returns the blocks so far, thinking
-    included, for a caller that must send them back.
+    SDK forgives it. Text is not kept here (it went out as events, and a long
+    answer should live in memory once); ``thinking()`` returns the thinking
+    blocks, which a caller must send back.
     """
 
     def __init__(self) -> None:
@@ -180,10 +179,6 @@ class AnthropicStreamAccumulator:
 
     def feed(self, event: str, data: str) -> list[StreamEvent]:
         """The events one SSE event yields; raises the error an ``error`` event reports."""
-        if event == "content_block_delta" and not self._done:
-            fast = self._text_delta(data)
-            if fast is not None:
-                return fast
         if event == "error":
             raise error_from_payload(_loads_or_none(data), data)
         handler = self._HANDLERS.get(event)
@@ -191,28 +186,30 @@ class AnthropicStreamAccumulator:
             return []  # ping, and event types newer than this code
         if self._done:
             raise DeserializationError(f"a {event} event came after message_stop")
-        payload = as_dict(parse_json(data, f"the {event} event"), f"the {event} event")
+        try:  # the checked readers run only to report a problem: this is the hot path
+            payload = json.loads(data)
+        except (ValueError, RecursionError):
+            payload = parse_json(data, f"the {event} event")
+        if type(payload) is not dict:
+            payload = as_dict(payload, f"the {event} event")
         kind = payload.get("type", event)
         if kind != event:
             raise DeserializationError(f"a {event} event carried a {kind!r} payload")
+        if kind == "content_block_delta":
+            text = self._text_delta(payload)
+            if text is not None:
+                return text
         return handler(self, payload)
 
-    def _text_delta(self, data: str) -> list[StreamEvent] | None:
-        """Most events are text for an open text block: handle those without the general
-        path's checks; anything unusual returns None and takes the general path."""
-        try:
-            payload = json.loads(data)
-        except (ValueError, RecursionError):
-            return None
-        if type(payload) is not dict or payload.get("type") != "content_block_delta":
-            return None
+    def _text_delta(self, payload: dict[str, Any]) -> list[StreamEvent] | None:
+        """Most events are text for an open text block: those skip the general checks;
+        anything unusual returns None and takes the general path."""
         delta, index = payload.get("delta"), payload.get("index")
         if type(delta) is not dict or delta.get("type") != "text_delta" or type(index) is not int:
             return None
         block, text = self._blocks.get(index), delta.get("text")
         if block is None or not block.open or block.kind != "text" or type(text) is not str:
             return None
-        block.pieces.append(text)
         return [ContentDelta(text)] if text else []
 
     def finish(self) -> list[StreamEvent]:
@@ -224,20 +221,16 @@ class AnthropicStreamAccumulator:
         self._done = True
         return [Done()]
 
-    def content(self) -> list[ContentBlock]:
-        """The answer's content blocks so far, in order (empty text and dropped calls left out)."""
-        content: list[ContentBlock] = []
+    def thinking(self) -> list[ContentBlock]:
+        """The thinking blocks so far, in order: events do not carry them, and the API wants
+        them back unchanged (text and tool calls went out as events)."""
+        blocks: list[ContentBlock] = []
         for _index, block in sorted(self._blocks.items()):
-            text = "".join(block.pieces)
-            if block.kind == "text" and text:
-                content.append(TextBlock(text))
-            elif block.kind == "tool_use" and block.tool_input is not None:
-                content.append(ToolUseBlock(block.id, block.name, block.tool_input))
-            elif block.kind == "thinking":
-                content.append(ThinkingBlock(thinking=text, signature=block.extra))
+            if block.kind == "thinking":
+                blocks.append(ThinkingBlock(thinking="".join(block.pieces), signature=block.extra))
             elif block.kind == "redacted_thinking":
-                content.append(RedactedThinkingBlock(data=block.extra))
-        return content
+                blocks.append(RedactedThinkingBlock(data=block.extra))
+        return blocks
 
     def _message_start(self, payload: dict[str, Any]) -> list[StreamEvent]:
         if self._started:
@@ -264,7 +257,6 @@ class AnthropicStreamAccumulator:
             block.extra = opt_str(wire, "signature", where) or ""
         elif block.kind == "text":
             text = opt_str(wire, "text", where) or ""
-            block.pieces.append(text)
             return [ContentDelta(text)] if text else []
         return []
 
@@ -281,8 +273,10 @@ class AnthropicStreamAccumulator:
         if kind == "signature_delta":
             block.extra = piece
             return []
+        if kind == "text_delta":  # text goes out as events only: the caller keeps it, once
+            return [ContentDelta(piece)] if piece else []
         block.pieces.append(piece)
-        return [ContentDelta(piece)] if kind == "text_delta" and piece else []
+        return []
 
     def _block_stop(self, payload: dict[str, Any]) -> list[StreamEvent]:
         _index, block = self._open_block(payload, "content_block_stop")

@@ -66,8 +66,8 @@ class Accumulator(Protocol):
 
 
 @runtime_checkable
-class _HasContent(Protocol):
-    def content(self) -> list[ContentBlock]: ...
+class _HasThinking(Protocol):
+    def thinking(self) -> list[ContentBlock]: ...
 
 
 class ProviderStream:
@@ -102,13 +102,11 @@ class ProviderStream:
     def close(self) -> None:
         self._events.close()
 
-    def content(self) -> list[ContentBlock] | None:
-        """Every content block of the answer, thinking included, if the wire has more than
-        the events carry (the agent sends these back: thinking blocks must return unchanged)."""
+    def thinking(self) -> list[ContentBlock]:
+        """The answer's thinking blocks, which events do not carry (the agent sends them
+        back: the API wants them unchanged before the text and the tool calls)."""
         accumulator = self._accumulator
-        if isinstance(accumulator, _HasContent):
-            return accumulator.content()
-        return None
+        return accumulator.thinking() if isinstance(accumulator, _HasThinking) else []
 
     def __enter__(self) -> ProviderStream:
         return self
