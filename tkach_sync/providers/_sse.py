@@ -21,20 +21,10 @@ from ..events import StreamEvent
 from ..messages import ContentBlock
 from ._http import HttpClient, shutdown_response, transport_error
 
-__all__ = ["Accumulator", "ProviderStream", "iter_sse"]
+__all__ = ["Accumulator", "ProviderStream"]
 
 _READ_SIZE = 64 * 1024
 _BOM = b"\xef\xbb\xbf"
-
-
-def iter_sse(response: requests.Response, cancel: CancellationToken) -> Iterator[tuple[str, str]]:
-    """``(event name, data)`` for each event of the response body, as it arrives."""
-    client = sseclient.SSEClient(_chunks(response, cancel))
-    try:
-        for event in client.events():
-            yield event.event, event.data
-    except UnicodeDecodeError as exc:
-        raise DeserializationError(f"the event stream is not valid UTF-8: {exc}") from exc
 
 
 def _chunks(response: requests.Response, cancel: CancellationToken) -> Iterator[bytes]:
@@ -91,10 +81,11 @@ class ProviderStream:
         self._cancel = cancel
         self._make_accumulator = make_accumulator
         self._accumulator: Accumulator | None = None
+        self._delivered = False
         self._events = self._run()
 
     def __iter__(self) -> Iterator[StreamEvent]:
-        return self
+        return self._events  # the generator itself: no extra call per event in a for loop
 
     def __next__(self) -> StreamEvent:
         return next(self._events)
@@ -122,14 +113,12 @@ class ProviderStream:
     def _run(self) -> Generator[StreamEvent, None, None]:
         retries = 0
         while True:
-            delivered = False
+            self._delivered = False
             try:
-                for event in self._attempt():
-                    delivered = True
-                    yield event
+                yield from self._attempt()
                 return
             except ProviderError as error:
-                if delivered and not self._cancel.is_cancelled:
+                if self._delivered and not self._cancel.is_cancelled:
                     raise  # the caller already acted on what came: no second try
                 self._http.backoff(retries, error, self._cancel)
                 retries += 1
@@ -143,10 +132,18 @@ class ProviderStream:
             headers={"accept": "text/event-stream", "accept-encoding": "identity"},
         )
         accumulator = self._accumulator = self._make_accumulator()
+        feed = accumulator.feed
         try:
             with self._cancel.on_cancel(lambda: shutdown_response(response)):
-                for name, data in iter_sse(response, self._cancel):
-                    yield from accumulator.feed(name, data)
-                yield from accumulator.finish()
+                for event in sseclient.SSEClient(_chunks(response, self._cancel)).events():
+                    events = feed(event.event, event.data)
+                    if events:
+                        self._delivered = True
+                        yield from events
+                events = accumulator.finish()
+                self._delivered = self._delivered or bool(events)
+                yield from events
+        except UnicodeDecodeError as exc:
+            raise DeserializationError(f"the event stream is not valid UTF-8: {exc}") from exc
         finally:
             response.close()
