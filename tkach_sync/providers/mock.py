@@ -24,7 +24,8 @@ class Mock:
     text answer, an exception item is raised); ``Mock.with_text(s)`` always
     answers ``s``. ``stream()`` replays the same answer as events, the text in
     ``chunk_size`` pieces, pausing ``event_delay`` seconds (on the token)
-    between events.
+    between events. It keeps every request in ``requests`` for tests to
+    inspect, so it is a test double, not something to leave running for days.
     """
 
     def __init__(self, handler: Handler, *, chunk_size: int = 0, event_delay: float = 0.0) -> None:
