@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 16
 _JOIN_TIMEOUT = 10.0
 _PUT_POLL = 0.25
+_LOW_WATER = QUEUE_SIZE // 2
 
 Drive = Callable[[CancellationToken, Callable[[StreamEvent], None]], "AgentResult"]
 
@@ -100,7 +101,8 @@ class _Channel:
                 finally:
                     self._sleepers -= 1
         item = items.popleft()
-        self._notify()  # a producer may be parked on a full deque
+        if len(items) <= _LOW_WATER:  # wake a producer parked on a full deque only now:
+            self._notify()  # it refills in one go instead of waking for every free slot
         return item
 
     def wake(self) -> None:
