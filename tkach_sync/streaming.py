@@ -141,12 +141,11 @@ class AgentStream:
 
     After a cancel the iteration ends once the events sent before the cancel
     were handed out, and ``result()`` raises ``Cancelled`` with the partial
-    result. Any other failure raises its
-    ``AgentError`` from the iteration and again from ``result()``.
+    result. Any other failure raises its ``AgentError`` from the iteration
+    and again from ``result()``.
     """
 
     def __init__(self, drive: Drive, cancel: CancellationToken | None = None) -> None:
-        self._user_token = cancel
         self._token = cancel.child() if cancel is not None else CancellationToken()
         self._channel = _Channel()
         self._wake_handle = self._token.on_cancel(self._channel.wake)
