@@ -29,10 +29,18 @@ __all__ = ["AgentStream"]
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 16
+QUEUE_SIZE = 256
+"""How far the producer may run ahead of the consumer, in events.
+
+Under the GIL the two threads take turns, and each time the producer parks
+on a full queue both pay a thread wake-up. At 256 that cost is spread over
+a hundred events or more (a bound of 16 cost a third of the throughput),
+while the queue still holds only some tens of kB of deltas: the socket and
+TCP, not the queue, do the rest of the backpressure.
+"""
+_LOW_WATER = QUEUE_SIZE // 2
 _JOIN_TIMEOUT = 10.0
 _PUT_POLL = 0.25
-_LOW_WATER = QUEUE_SIZE // 2
 
 Drive = Callable[[CancellationToken, Callable[[StreamEvent], None]], "AgentResult"]
 
@@ -56,15 +64,17 @@ class _Channel:
 
     A deque with a condition that is touched only when a side has to sleep:
     handing over an event costs an append and a popleft, not a lock round
-    trip. Each side counts itself as a sleeper *before* it checks the deque,
-    so the other side, which changes the deque first and checks for sleepers
-    second, can never miss it.
+    trip. A side about to sleep raises ``_waiting`` *before* it checks the
+    deque; the other side changes the deque first and reads the flag second,
+    so it can never miss the sleeper. The one who notifies lowers the flag:
+    a sleeper is woken once, not once per event that arrives while it wakes.
+    (Only one side can sleep at a time: the deque cannot be empty and full.)
     """
 
     def __init__(self) -> None:
         self._items: deque[object] = deque()
         self._changed = threading.Condition(threading.Lock())
-        self._sleepers = 0
+        self._waiting = False
         self.closed = threading.Event()
         self.finished = threading.Event()
         self.outcome: AgentResult | BaseException | None = None
@@ -74,14 +84,13 @@ class _Channel:
         items = self._items
         if len(items) >= QUEUE_SIZE:
             with self._changed:
-                self._sleepers += 1
-                try:
-                    while len(items) >= QUEUE_SIZE:
-                        if self.closed.is_set():
-                            return
-                        self._changed.wait(_PUT_POLL)
-                finally:
-                    self._sleepers -= 1
+                while True:
+                    self._waiting = True  # first, then look
+                    if len(items) < QUEUE_SIZE:
+                        break
+                    if self.closed.is_set():
+                        return
+                    self._changed.wait(_PUT_POLL)
         items.append(item)
         self._notify()
 
@@ -94,12 +103,11 @@ class _Channel:
             time.sleep(0)  # let a producer mid-event finish it: a wake-up costs far more
         if not items:
             with self._changed:
-                self._sleepers += 1
-                try:
-                    while not items:
-                        self._changed.wait()
-                finally:
-                    self._sleepers -= 1
+                while True:
+                    self._waiting = True  # first, then look
+                    if items:
+                        break
+                    self._changed.wait()
         item = items.popleft()
         if len(items) <= _LOW_WATER:  # wake a producer parked on a full deque only now:
             self._notify()  # it refills in one go instead of waking for every free slot
@@ -115,8 +123,9 @@ class _Channel:
         self._notify()
 
     def _notify(self) -> None:
-        if self._sleepers:
+        if self._waiting:
             with self._changed:
+                self._waiting = False
                 self._changed.notify_all()
 
 
