@@ -361,6 +361,31 @@ def test_a_run_streams_once_as_server_sent_events(live_url: str, fake: FakeLLMSe
         assert http.get(run_url + "/events").status_code == 404
 
 
+def test_a_page_gone_without_its_beacon_is_noticed_at_the_next_keepalive(
+    live_url: str, fake: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(app, "KEEPALIVE", 0.05)
+    fake.add(Turn.tool_calls(WRITE))
+    with requests.Session() as http:
+        http.get(live_url + "/").raise_for_status()
+        csrf = {"X-CSRFToken": http.cookies["csrftoken"]}
+        started = http.post(
+            f"{live_url}/conversations/c2/runs", data={"prompt": "hi"}, headers=csrf
+        )
+        run_url = f"{live_url}/runs/{started.json()['run']}"
+        stream = http.get(run_url + "/events", stream=True)
+        names = (name for name, _ in sse_events(stream.iter_lines(chunk_size=1)))
+        assert next(names) == "tool_use"
+        assert next(names) == "approval"
+        waiting = [t for t in threading.enumerate() if t.name.startswith(RUN_THREADS)]
+        assert {t.name for t in waiting} >= {"tkach-stream", "tkach-approval"}
+        stream.close()  # the connection drops: no beacon, no cancel request
+    for thread in waiting:
+        thread.join(WAIT)
+        assert not thread.is_alive(), f"{thread.name} still waits for a page that is gone"
+    assert len(fake.requests) == 1
+
+
 # --- the approval handler alone -----------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from tkach_sync import (
     TextBlock,
     ToolCallPending,
     ToolClass,
+    ToolContext,
     ToolResult,
     ToolUse,
     ToolUseBlock,
@@ -223,3 +224,91 @@ def test_events_sent_before_a_cancel_are_all_handed_out_then_the_iteration_ends(
     with pytest.raises(Cancelled) as caught:
         stream.result()
     assert caught.value.partial.text.startswith("one two three")
+
+
+# --- events(idle=...): a beat while nothing happens ---------------------------------
+
+
+def gated_echo(gate: threading.Event):
+    @tool(read_only=True)
+    def echo(text: str, ctx: ToolContext) -> str:
+        """Echo, once the test opens the gate (or a cancel does)."""
+        with ctx.cancel.on_cancel(gate.set):
+            assert gate.wait(WAIT)
+        return text
+
+    return echo
+
+
+def one_tool_call() -> Mock:
+    return Mock.with_responses(
+        [Response.from_tool_calls(ToolUseBlock("1", "echo", {"text": "hi"})), "All done."],
+        chunk_size=4,
+    )
+
+
+def test_events_gives_none_while_a_tool_runs_then_the_rest():
+    gate = threading.Event()
+    stream = Agent(provider=one_tool_call(), model="m", tools=[gated_echo(gate)]).stream(
+        [Message.user_text("go")]
+    )
+    received = []
+    for event in stream.events(idle=0.02):
+        received.append(event)
+        if event is None:
+            gate.set()  # the tool holds the run: only now may it go on
+    result = ToolResult("1", "hi", False)
+    assert [e for e in received if e is not None] == [
+        ToolUse("1", "echo", {"text": "hi"}),
+        ToolCallPending("1", "echo", {"text": "hi"}, ToolClass.READ_ONLY),
+        result,
+        ContentDelta("All "),
+        ContentDelta("done"),
+        ContentDelta("."),
+    ]
+    assert None in received[: received.index(result)]  # the beat that let the tool end
+    assert stream.result().text == "All done."
+    assert not stream_threads()
+
+
+def test_events_is_the_plain_iteration_when_events_keep_coming():
+    def run(idle: float | None) -> list:
+        stream = Agent(provider=one_tool_call(), model="m", tools=[echo]).stream(
+            [Message.user_text("go")]
+        )
+        return list(stream if idle is None else stream.events(idle=idle))
+
+    assert run(idle=WAIT) == run(idle=None)
+
+
+def test_a_cancel_while_idle_ends_events_at_once():
+    token = CancellationToken()
+    gate = threading.Event()
+    stream = Agent(provider=one_tool_call(), model="m", tools=[gated_echo(gate)]).stream(
+        [Message.user_text("go")], cancel=token
+    )
+    iterator = stream.events(idle=WAIT)
+    assert isinstance(next(iterator), ContentDelta | ToolUse)
+    threading.Timer(0.05, token.cancel).start()
+    started = time.monotonic()
+    assert [e for e in iterator if e is None] == []  # the cancel, not the 5 s beat, ends it
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(Cancelled):
+        stream.result()
+    assert not stream_threads()
+
+
+def test_leaving_events_early_closes_the_stream():
+    provider = Endless()
+    stream = Agent(provider=provider, model="m").stream([Message.user_text("go")])
+    for _ in stream.events(idle=WAIT):
+        break
+    assert provider.closed.wait(WAIT)
+    assert wait_until(lambda: not stream_threads())
+
+
+@pytest.mark.parametrize("idle", [0, -1.0, float("nan")])
+def test_events_wants_a_positive_idle(idle):
+    stream = Agent(provider=Endless(), model="m").stream([Message.user_text("go")])
+    with stream, pytest.raises(ValueError, match="idle"):
+        stream.events(idle=idle)

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .cancel import CancellationToken
 from .errors import Cancelled
@@ -94,20 +94,24 @@ class _Channel:
         items.append(item)
         self._notify()
 
-    def get(self, *, block: bool = True) -> object:
-        """The oldest item; ``queue.Empty`` if there is none and ``block`` is false."""
+    def get(self, timeout: float | None = None) -> object:
+        """The oldest item; ``queue.Empty`` if none came within ``timeout`` (0: do not wait)."""
         items = self._items
         if not items:
-            if not block:
+            if timeout == 0:
                 raise queue.Empty
             time.sleep(0)  # let a producer mid-event finish it: a wake-up costs far more
         if not items:
+            deadline = None if timeout is None else time.monotonic() + timeout
             with self._changed:
                 while True:
                     self._waiting = True  # first, then look
                     if items:
                         break
-                    self._changed.wait()
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise queue.Empty
+                    self._changed.wait(left)
         item = items.popleft()
         if len(items) <= _LOW_WATER:  # wake a producer parked on a full deque only now:
             self._notify()  # it refills in one go instead of waking for every free slot
@@ -170,26 +174,50 @@ class AgentStream:
     # --- iteration -----------------------------------------------------------
 
     def __iter__(self) -> Iterator[StreamEvent]:
+        return cast("Iterator[StreamEvent]", self._iterate(None))  # None comes only with idle
+
+    def __next__(self) -> StreamEvent:
+        return cast("StreamEvent", self._next(None))
+
+    def events(self, idle: float) -> Iterator[StreamEvent | None]:
+        """Iterate, and get ``None`` whenever ``idle`` seconds pass without an event.
+
+        A server streaming the events on learns of a client that left only
+        when it writes, and a proxy drops a connection that stays quiet: a
+        keepalive on ``None`` does both while a tool or an approval runs long.
+
+            for event in stream.events(idle=15.0):
+                if event is None:
+                    yield ": keepalive\n\n"
+        """
+        if not idle > 0:
+            raise ValueError("idle must be a positive number of seconds")
+        return self._iterate(idle)
+
+    def _iterate(self, idle: float | None) -> Iterator[StreamEvent | None]:
         # A generator, so that leaving a for loop early (break, an exception)
         # drops it at once and its finally closes the stream.
         try:
             while True:
                 try:
-                    event = self.__next__()
+                    event = self._next(idle)
                 except StopIteration:
                     return
                 yield event
         finally:
             self.close()
 
-    def __next__(self) -> StreamEvent:
+    def _next(self, idle: float | None) -> StreamEvent | None:
         if self._iteration_over:
             raise StopIteration
+        cancelled = self._token.is_cancelled
         try:
             # Once cancelled, hand out only what is already queued: the events
             # sent before the cancel come before its wake marker.
-            item = self._channel.get(block=not self._token.is_cancelled)
+            item = self._channel.get(0 if cancelled else idle)
         except queue.Empty:
+            if not cancelled:
+                return None  # idle for ``idle`` seconds
             item = _WAKE
         if item is _WAKE:
             self._iteration_over = True

@@ -19,7 +19,10 @@ How a prompt travels:
 * a mutating tool call shows Allow / Deny on the page; ``POST
   /runs/<id>/approvals/<call id>`` answers it, and the agent's approval
   handler, which was waiting in its own thread, returns the answer;
-* ``POST /runs/<id>/cancel`` is the Stop button: it cancels the run's token.
+* ``POST /runs/<id>/cancel`` is the Stop button: it cancels the run's token;
+* while nothing happens (a tool runs, a prompt waits) the stream sends a
+  keepalive comment every ``KEEPALIVE`` seconds, so a page that vanished
+  without its goodbye beacon is noticed and its run stopped.
 
 Each streaming request holds a server thread for as long as its run lasts, so
 serve this with threads (runserver does; gunicorn needs ``--threads``). The
@@ -95,6 +98,10 @@ if not settings.configured:
 SYSTEM = "You are a helpful assistant working in a scratch directory. Keep answers short."
 APPROVAL_TIMEOUT = 300.0
 """An approval prompt nobody answers denies the call after this many seconds."""
+KEEPALIVE = 15.0
+"""Seconds of quiet before the stream sends a comment line. A proxy drops a
+connection that stays silent, and the server learns that a page went away
+(without its beacon: a lost network, a killed tab) only when it writes."""
 
 
 # --- the model and the working directory, for the life of the process ----------
@@ -276,8 +283,8 @@ def run_events(run: Run) -> Iterator[str]:
     stream = backend().agent(run.approval).stream([*history, run.prompt], cancel=run.token)
     try:
         yield ": the run started\n\n"  # sends the headers now, so the page knows it is connected
-        for event in stream:
-            frame = _frame_for(event, run.approval)
+        for event in stream.events(idle=KEEPALIVE):
+            frame = ": keepalive\n\n" if event is None else _frame_for(event, run.approval)
             if frame:
                 yield frame
     except AgentError:
