@@ -143,6 +143,7 @@ class ThinkingBlock(BaseModel):
     type: Literal["thinking"] = "thinking"
     thinking: str
     signature: str = ""
+    """Anthropic's; empty for an OpenAI-compatible server's ``reasoning_content``."""
 
 
 class RedactedThinkingBlock(BaseModel):

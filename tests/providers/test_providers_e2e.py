@@ -128,25 +128,29 @@ def test_an_agent_runs_a_whole_tool_loop_over_http(make, server, tmp_path, strea
     assert "the answer is 42" in wire_result
 
 
-def test_thinking_blocks_survive_a_streamed_turn(server):
-    from tkach_sync.providers import Anthropic
-
+@pytest.mark.parametrize("streaming", [False, True])
+def test_thinking_goes_back_with_its_turn(make, server, streaming):
+    """Anthropic wants its signed blocks back; DeepSeek and Kimi refuse a tool
+    loop that drops ``reasoning_content``."""
     server.add(
         Turn.tool_calls(
             ToolCallSpec("glob", {"pattern": "*"}), thinking="Let me see.", text="Looking."
         )
     )
     server.add(Turn.text("done"))
-    agent = Agent(
-        provider=Anthropic(API_KEY, base_url=server.url), model="m", tools=tools.defaults()
-    )
-    result = agent.stream([Message.user_text("hi")]).result()
-    first = result.new_messages[0]
-    assert (
-        isinstance(first.content[0], ThinkingBlock) and first.content[0].thinking == "Let me see."
-    )
-    sent_back = server.requests[1].json()["messages"][1]["content"][0]
-    assert sent_back["type"] == "thinking" and sent_back["thinking"] == "Let me see."
+    agent = Agent(provider=make(), model="m", tools=tools.defaults())
+    history = [Message.user_text("hi")]
+    result = agent.stream(history).result() if streaming else agent.run(history)
+
+    first = result.new_messages[0].content[0]
+    assert isinstance(first, ThinkingBlock) and first.thinking == "Let me see."
+    assert bool(first.signature) == (make.kind == "anthropic")
+    sent_back = server.requests[1].json()["messages"][1]
+    if make.kind == "anthropic":
+        assert sent_back["content"][0] == first.model_dump(exclude_none=True)
+    else:
+        assert sent_back["reasoning_content"] == "Let me see."
+        assert sent_back["content"] == "Looking."
 
 
 # --- errors and retries ------------------------------------------------------------

@@ -150,3 +150,24 @@ def test_empty_turns_send_nothing():
     )
 
     assert openai_body(request, stream=False)["messages"] == [{"role": "user", "content": "go"}]
+
+
+def test_a_compatible_servers_reasoning_goes_back_with_its_turn():
+    request = Request(
+        model="deepseek-v4",
+        messages=[
+            Message.user_text("go"),
+            Message.assistant(
+                [ThinkingBlock(thinking="Read first."), ToolUseBlock("call_1", "read", {})]
+            ),
+            Message.user([ToolResultBlock("call_1", "text")]),
+        ],
+    )
+
+    assert openai_body(request, stream=False)["messages"][1] == {
+        "role": "assistant",
+        "reasoning_content": "Read first.",
+        "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "read", "arguments": "{}"}}
+        ],
+    }

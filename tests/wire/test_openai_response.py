@@ -1,7 +1,7 @@
 import pytest
 
 from tkach_sync.errors import ApiError, DeserializationError, Overloaded, RateLimited
-from tkach_sync.messages import StopReason, TextBlock, ToolUseBlock, Usage
+from tkach_sync.messages import StopReason, TextBlock, ThinkingBlock, ToolUseBlock, Usage
 from tkach_sync.providers._openai_wire import (
     error_from_payload,
     parse_arguments,
@@ -59,6 +59,25 @@ def test_text_and_tool_calls_parse_whole_with_cached_tokens_split_out():
     ]
     assert response.stop_reason is StopReason.TOOL_USE
     assert response.usage == Usage(input_tokens=176, output_tokens=30, cache_read_input_tokens=1024)
+
+
+def test_reasoning_content_comes_first_as_an_unsigned_thinking_block():
+    message = calls('{"q":1}', content="Looking.") | {"reasoning_content": "Use the tool."}
+    response = parse_openai_response(completion(message, "tool_calls"))
+
+    assert response.content == [
+        ThinkingBlock(thinking="Use the tool."),
+        TextBlock("Looking."),
+        ToolUseBlock("call_A", "f", {"q": 1}),
+    ]
+
+
+def test_a_refusal_is_the_text_and_the_stop_reason():
+    message = {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+    response = parse_openai_response(completion(message, "stop"))
+
+    assert response.content == [TextBlock("I can't help with that.")]
+    assert response.stop_reason is StopReason.REFUSAL
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tkach_sync.errors import ApiError, DeserializationError, Overloaded, ProviderError, RateLimited
 from tkach_sync.events import ContentDelta, Done, MessageDelta, ToolUse, UsageReport
-from tkach_sync.messages import StopReason, Usage
+from tkach_sync.messages import StopReason, ThinkingBlock, Usage
 from tkach_sync.providers._openai_wire import OpenAIStreamAccumulator
 
 TRANSCRIPTS = [
@@ -137,8 +137,11 @@ def test_an_error_chunk_raises_after_the_partial_text(play):
     assert error.message == "Provider disconnected unexpectedly"
 
 
-def test_reasoning_is_ignored_and_groq_usage_is_read(play):
-    events, error = play("openai_reasoning_groq.sse")
+def test_reasoning_is_kept_apart_from_the_text_and_groq_usage_is_read(transcript, frames):
+    accumulator = OpenAIStreamAccumulator()
+    events, error = replay(
+        [data for _, data in frames([transcript("openai_reasoning_groq.sse")])], accumulator
+    )
 
     assert error is None
     assert events == [
@@ -146,6 +149,7 @@ def test_reasoning_is_ignored_and_groq_usage_is_read(play):
         ContentDelta(" there!"),
         *tail(StopReason.END_TURN, input_tokens=31, output_tokens=12),
     ]
+    assert accumulator.thinking() == [ThinkingBlock(thinking="The user wants a greeting.")]
 
 
 def test_duplicated_arguments_keep_one_copy_and_garbage_becomes_an_empty_input(play):
@@ -200,6 +204,30 @@ def chunk(delta=None, finish_reason=None, **fields):
 
 def call(**fields):
     return chunk({"tool_calls": [fields]})
+
+
+def test_a_refusal_streams_as_text_and_stops_as_a_refusal():
+    events, error = replay(
+        [
+            chunk({"role": "assistant", "content": None, "refusal": ""}),
+            chunk({"refusal": "I can't help "}),
+            chunk({"refusal": "with that."}),
+            chunk(finish_reason="stop"),
+            "[DONE]",
+        ]
+    )
+    assert error is None
+    assert events == [
+        ContentDelta("I can't help "),
+        ContentDelta("with that."),
+        *tail(StopReason.REFUSAL),
+    ]
+
+
+def test_an_answer_without_reasoning_has_no_thinking():
+    accumulator = OpenAIStreamAccumulator()
+    replay([chunk({"content": "Hi"}, finish_reason="stop"), "[DONE]"], accumulator)
+    assert accumulator.thinking() == []
 
 
 def test_a_call_cut_by_the_length_limit_is_dropped_and_a_whole_one_kept():

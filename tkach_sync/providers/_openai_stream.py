@@ -28,7 +28,7 @@ from typing import Any
 
 from ..errors import ApiError, DeserializationError, Overloaded, RateLimited
 from ..events import ContentDelta, Done, MessageDelta, StreamEvent, ToolUse, UsageReport
-from ..messages import StopReason, Usage
+from ..messages import ContentBlock, StopReason, ThinkingBlock, Usage
 from ._wire_json import as_dict, opt_count, opt_dict, opt_list, opt_str, parse_json
 
 __all__ = [
@@ -203,6 +203,10 @@ class OpenAIStreamAccumulator:
     so garbage never passes silently. Data after ``[DONE]`` is ignored. At the
     end of the body without ``[DONE]``, the answer is flushed as at
     ``[DONE]`` if a ``finish_reason`` came, and is a truncated stream if not.
+
+    ``reasoning_content`` (DeepSeek, Kimi, vLLM) is kept for ``thinking()``,
+    not streamed: the agent sends it back with the turn. A ``refusal`` is
+    streamed as text, and the answer stops with ``REFUSAL``.
     """
 
     def __init__(self) -> None:
@@ -210,6 +214,8 @@ class OpenAIStreamAccumulator:
         self._by_index: dict[int, _Slot] = {}
         self._usage = Usage()
         self._finish_reason: str | None = None
+        self._reasoning: list[str] = []
+        self._refused = False
         self._done = False
 
     def feed(self, data: str) -> list[StreamEvent]:
@@ -238,6 +244,10 @@ class OpenAIStreamAccumulator:
             raise DeserializationError("the stream ended before the answer was complete")
         return self._flush()
 
+    def thinking(self) -> list[ContentBlock]:
+        """The answer's reasoning, to send back with it (unsigned: not Anthropic's)."""
+        return [ThinkingBlock(thinking="".join(self._reasoning))] if self._reasoning else []
+
     def _read_usage(self, chunk: dict[str, Any]) -> None:
         """Keep the last usage seen; Groq used to put it in ``x_groq``."""
         groq = opt_dict(chunk, "x_groq", "a stream chunk") or {}
@@ -252,6 +262,13 @@ class OpenAIStreamAccumulator:
             raise error_from_payload(chunk, "the server ended the answer with an error")
         delta = opt_dict(choice, "delta", "choices[0]") or {}
         text = opt_str(delta, "content", "choices[0].delta")
+        reasoning = opt_str(delta, "reasoning_content", "choices[0].delta")
+        if reasoning:
+            self._reasoning.append(reasoning)
+        refusal = opt_str(delta, "refusal", "choices[0].delta")
+        if refusal:
+            self._refused = True
+            text = (text or "") + refusal
         for i, fragment in enumerate(opt_list(delta, "tool_calls", "choices[0].delta")):
             self._add_fragment(as_dict(fragment, f"choices[0].delta.tool_calls[{i}]"))
         if finish_reason:
@@ -302,7 +319,10 @@ class OpenAIStreamAccumulator:
                 continue  # cut short by the token limit: dropped
             calls.append(ToolUse(slot.id or f"call_{position}", slot.name, arguments or {}))
         self._done = True
-        reason = stop_reason(self._finish_reason, bool(calls))
+        if self._refused and not calls:
+            reason = StopReason.REFUSAL
+        else:
+            reason = stop_reason(self._finish_reason, bool(calls))
         return [*calls, UsageReport(self._usage), MessageDelta(reason), Done()]
 
 

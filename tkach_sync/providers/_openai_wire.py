@@ -13,7 +13,17 @@ import json
 from typing import Any
 
 from ..errors import DeserializationError
-from ..messages import ContentBlock, Message, Role, TextBlock, ToolResultBlock, ToolUseBlock, Usage
+from ..messages import (
+    ContentBlock,
+    Message,
+    Role,
+    StopReason,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+    Usage,
+)
 from ._openai_stream import (
     OpenAIStreamAccumulator,
     error_from_payload,
@@ -48,8 +58,10 @@ def openai_body(
 
     ``max_tokens_field="max_completion_tokens"`` is for OpenAI's newer models,
     which refuse ``max_tokens``; ``include_usage=False`` is for gateways that
-    refuse ``stream_options``. Prompt-cache markers and thinking blocks have
-    no place here and are left out.
+    refuse ``stream_options``. Prompt-cache markers have no place here and
+    are left out, and so are Anthropic's signed thinking blocks; an unsigned
+    one is a compatible server's reasoning and goes back as it came, as
+    ``reasoning_content`` (DeepSeek and Kimi refuse a tool loop without it).
     """
     body: dict[str, Any] = {"model": request.model, "messages": _messages(request)}
     body[max_tokens_field] = request.max_tokens
@@ -124,6 +136,11 @@ def _assistant_message(message: Message) -> list[dict[str, Any]]:
     if not texts and not calls:
         return []
     wire: dict[str, Any] = {"role": "assistant"}
+    reasoning = [
+        b.thinking for b in message.content if isinstance(b, ThinkingBlock) and not b.signature
+    ]
+    if reasoning:
+        wire["reasoning_content"] = "".join(reasoning)
     if texts:
         wire["content"] = "\n".join(texts)
     if calls:
@@ -151,17 +168,25 @@ def parse_openai_response(data: object) -> Response:
     finish_reason = opt_str(choice, "finish_reason", "choices[0]")
     if finish_reason == "error":
         raise error_from_payload(body, "the server ended the answer with an error")
-    message = as_dict(choice.get("message"), "choices[0].message")
+    where = "choices[0].message"
+    message = as_dict(choice.get("message"), where)
     content: list[ContentBlock] = []
-    text = opt_str(message, "content", "choices[0].message")
-    if text:
-        content.append(TextBlock(text))
-    for i, call in enumerate(opt_list(message, "tool_calls", "choices[0].message")):
-        content.append(_tool_call(as_dict(call, f"tool_calls[{i}]"), i))
+    reasoning = opt_str(message, "reasoning_content", where)
+    if reasoning:
+        content.append(ThinkingBlock(thinking=reasoning))
+    text = opt_str(message, "content", where)
+    refusal = opt_str(message, "refusal", where)
+    if text or refusal:
+        content.append(TextBlock((text or "") + (refusal or "")))
+    calls = [
+        _tool_call(as_dict(call, f"tool_calls[{i}]"), i)
+        for i, call in enumerate(opt_list(message, "tool_calls", where))
+    ]
+    content.extend(calls)
     usage = body.get("usage")
     return Response(
         content,
-        stop_reason(finish_reason, any(isinstance(b, ToolUseBlock) for b in content)),
+        StopReason.REFUSAL if refusal and not calls else stop_reason(finish_reason, bool(calls)),
         Usage() if usage is None else parse_usage(usage, "the response's usage"),
     )
 

@@ -9,6 +9,7 @@ import requests
 
 from ..cancel import CancellationToken
 from ..events import StreamEvent
+from ..messages import ContentBlock
 from ._http import HttpClient, Timeout
 from ._openai_wire import OpenAIStreamAccumulator, openai_body, parse_openai_response
 from ._sse import ProviderStream
@@ -115,3 +116,6 @@ class _DataOnly:
 
     def finish(self) -> list[StreamEvent]:
         return self._inner.finish()
+
+    def thinking(self) -> list[ContentBlock]:
+        return self._inner.thinking()

@@ -11,6 +11,7 @@ from ._pieces import (
     repeated_text_pieces,
     sse_data,
     stop_reason,
+    text_pieces,
     tool_call_id,
     usage_fields,
 )
@@ -53,6 +54,8 @@ def completion_json(turn: Turn, model: str) -> dict[str, Any]:
         "refusal": None,
         "annotations": [],
     }
+    if turn.thinking is not None:
+        message["reasoning_content"] = turn.thinking
     if turn.calls:
         message["tool_calls"] = [
             _call_head(turn, i) | {"function": {"name": c.name, "arguments": _arguments(c.input)}}
@@ -82,6 +85,8 @@ def sse_chunks(turn: Turn, model: str, include_usage: bool) -> Iterator[bytes]:
         return sse_data(dump(payload))
 
     yield chunk({"role": "assistant", "content": "" if turn.answer else None, "refusal": None})
+    for piece in text_pieces(turn.thinking or "", turn.chunks):
+        yield chunk({"reasoning_content": piece})
     for piece in repeated_text_pieces(turn):
         yield chunk({"content": piece})
     for index, call in enumerate(turn.calls):

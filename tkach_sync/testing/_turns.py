@@ -123,7 +123,8 @@ class Turn:
     calls: tuple[ToolCallSpec, ...] = ()
     """The tool calls, after the text."""
     thinking: str | None = None
-    """Extended thinking, rendered before the text (Anthropic only)."""
+    """Extended thinking, rendered before the text: Anthropic's signed ``thinking``
+    block, or ``reasoning_content`` in OpenAI form (as DeepSeek sends it)."""
     stop_reason: str | None = None
     """``None`` derives it: ``tool_use`` with tool calls, else ``end_turn``."""
     finish_reason: str | None = None
