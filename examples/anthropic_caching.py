@@ -44,7 +44,12 @@ servers: list[FakeLLMServer] = []  # offline only: to look at what was sent
 
 def script(server: FakeLLMServer) -> None:
     servers.append(server)
-    cold = Usage(input_tokens=25, output_tokens=30, cache_creation_input_tokens=PREFIX_TOKENS)
+    cold = Usage(
+        input_tokens=25,
+        output_tokens=30,
+        cache_creation_input_tokens=PREFIX_TOKENS,
+        cache_creation_1h_input_tokens=PREFIX_TOKENS * 3 // 4,  # the guide: written for an hour
+    )
     warm = Usage(input_tokens=25, output_tokens=30, cache_read_input_tokens=PREFIX_TOKENS)
     server.add(Turn.text("Item 7: avoid metric units for readers in a hurry.", usage=cold))
     server.add(Turn.text("Item 42: prefer metric units for readers in a hurry.", usage=warm))
@@ -72,12 +77,12 @@ with example_provider(script) as (provider, model, live):
             f"    {usage.input_tokens} new input tokens, {usage.cache_creation_input_tokens} "
             f"written to the cache, {usage.cache_read_input_tokens} read from it"
         )
-        print(f"    {cache_report(usage, write_ttl='1h')}")  # most writes are the 1h guide
+        print(f"    {cache_report(usage)}")
         check(
             usage.cache_creation_input_tokens + usage.cache_read_input_tokens > 0,
             f"question {n}: the marked prefix was written to the cache or read from it",
         )
-    print(f"All three: {cache_report(total, write_ttl='1h')}")
+    print(f"All three: {cache_report(total)}")
 
     if not live:
         sent = servers[0].requests[0].json()
@@ -88,5 +93,5 @@ with example_provider(script) as (provider, model, live):
             "the four breakpoints reach the wire, 1-hour ones first",
         )
         check(cache_report(total).hit_rate > 0.6, "two warm reads out of three")
-        check(cache_report(total, write_ttl="1h").savings > 0, "caching paid off over three")
+        check(cache_report(total).savings > 0, "caching paid off over three")
         check(cache_report(result.usage).relative_cost < 0.2, "a warm question costs under 0.2x")

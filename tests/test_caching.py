@@ -20,6 +20,12 @@ def test_one_hour_writes_cost_double():
     assert report.relative_cost == pytest.approx(2.0)
 
 
+def test_writes_reported_as_one_hour_cost_double_and_the_rest_as_write_ttl_says():
+    usage = Usage(cache_creation_input_tokens=10, cache_creation_1h_input_tokens=4)
+    assert cache_report(usage).relative_cost == pytest.approx((4 * 2.0 + 6 * 1.25) / 10)
+    assert cache_report(usage, write_ttl="1h").relative_cost == pytest.approx(2.0)
+
+
 def test_a_run_over_several_turns_pays_off():
     turns = [
         Usage(input_tokens=50, cache_creation_input_tokens=2000),

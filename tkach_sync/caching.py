@@ -38,14 +38,21 @@ class CacheReport:
 
 
 def cache_report(usage: Usage, *, write_ttl: Literal["5m", "1h"] = "5m") -> CacheReport:
-    """How much caching saved on ``usage`` (``write_ttl`` prices the cache writes)."""
+    """How much caching saved on ``usage``.
+
+    Anthropic says which cache writes were for an hour; ``write_ttl`` prices
+    the others, for a server that does not.
+    """
     total = usage.total_input_tokens
     if total == 0:
         return CacheReport(hit_rate=0.0, relative_cost=1.0)
+    hour_writes = usage.cache_creation_1h_input_tokens
+    other_writes = max(usage.cache_creation_input_tokens - hour_writes, 0)
     cached_cost = (
         usage.input_tokens
         + usage.cache_read_input_tokens * READ_MULTIPLIER
-        + usage.cache_creation_input_tokens * WRITE_MULTIPLIERS[write_ttl]
+        + hour_writes * WRITE_MULTIPLIERS["1h"]
+        + other_writes * WRITE_MULTIPLIERS[write_ttl]
     )
     return CacheReport(
         hit_rate=usage.cache_read_input_tokens / total, relative_cost=cached_cost / total

@@ -211,6 +211,8 @@ class Usage(BaseModel):
     output_tokens: int = 0
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
+    cache_creation_1h_input_tokens: int = 0
+    """The part of ``cache_creation_input_tokens`` written for an hour (billed 2x, not 1.25x)."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -227,6 +229,9 @@ class Usage(BaseModel):
                 self.cache_creation_input_tokens + other.cache_creation_input_tokens
             ),
             cache_read_input_tokens=self.cache_read_input_tokens + other.cache_read_input_tokens,
+            cache_creation_1h_input_tokens=(
+                self.cache_creation_1h_input_tokens + other.cache_creation_1h_input_tokens
+            ),
         )
 
     __add__ = add
@@ -241,6 +246,9 @@ class Usage(BaseModel):
             ),
             cache_read_input_tokens=max(
                 self.cache_read_input_tokens, other.cache_read_input_tokens
+            ),
+            cache_creation_1h_input_tokens=max(
+                self.cache_creation_1h_input_tokens, other.cache_creation_1h_input_tokens
             ),
         )
 

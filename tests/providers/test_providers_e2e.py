@@ -358,7 +358,12 @@ def test_text_blocks_round_trip_unchanged(make, server):
 def test_cache_usage_is_reported_and_summed_over_turns(server, streaming):
     from tkach_sync.providers import Anthropic
 
-    cold = Usage(input_tokens=50, output_tokens=10, cache_creation_input_tokens=2000)
+    cold = Usage(
+        input_tokens=50,
+        output_tokens=10,
+        cache_creation_input_tokens=2000,
+        cache_creation_1h_input_tokens=1500,
+    )
     warm = Usage(input_tokens=60, output_tokens=12, cache_read_input_tokens=2000)
     server.add(Turn.tool_calls(ToolCallSpec("glob", {"pattern": "*"}), usage=cold))
     server.add(Turn.text("done", usage=warm))

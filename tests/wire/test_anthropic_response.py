@@ -47,7 +47,10 @@ def test_a_thinking_text_and_tool_answer_parses_whole():
                 "input_tokens": 21,
                 "cache_creation_input_tokens": 1500,
                 "cache_read_input_tokens": 7,
-                "cache_creation": {"ephemeral_5m_input_tokens": 1500},
+                "cache_creation": {
+                    "ephemeral_5m_input_tokens": 1000,
+                    "ephemeral_1h_input_tokens": 500,
+                },
                 "output_tokens": 64,
                 "service_tier": "standard",
             },
@@ -66,6 +69,7 @@ def test_a_thinking_text_and_tool_answer_parses_whole():
         output_tokens=64,
         cache_creation_input_tokens=1500,
         cache_read_input_tokens=7,
+        cache_creation_1h_input_tokens=500,
     )
 
 

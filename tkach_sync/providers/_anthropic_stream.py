@@ -22,7 +22,7 @@ from ..messages import (
     ThinkingBlock,
     Usage,
 )
-from ._wire_json import as_dict, index_of, opt_count, opt_str, parse_json, req_str
+from ._wire_json import as_dict, index_of, opt_count, opt_dict, opt_str, parse_json, req_str
 
 __all__ = [
     "AnthropicStreamAccumulator",
@@ -72,6 +72,11 @@ def merge_usage(base: Usage, wire: object, where: str) -> Usage:
     update = {
         name: n for name in _USAGE_FIELDS if (n := opt_count(counts, name, where)) is not None
     }
+    by_ttl = opt_dict(counts, "cache_creation", where)
+    if by_ttl is not None:
+        hour = opt_count(by_ttl, "ephemeral_1h_input_tokens", f"{where}.cache_creation")
+        if hour is not None:
+            update["cache_creation_1h_input_tokens"] = hour
     return base.model_copy(update=update) if update else base
 
 

@@ -141,8 +141,8 @@ def _usage(turn: Turn, output_tokens: int) -> dict[str, Any]:
         "cache_creation_input_tokens": cache_write,
         "cache_read_input_tokens": cache_read,
         "cache_creation": {
-            "ephemeral_5m_input_tokens": cache_write,
-            "ephemeral_1h_input_tokens": 0,
+            "ephemeral_5m_input_tokens": cache_write - turn.usage.cache_creation_1h_input_tokens,
+            "ephemeral_1h_input_tokens": turn.usage.cache_creation_1h_input_tokens,
         },
         "output_tokens": output_tokens,
         "service_tier": "standard",
