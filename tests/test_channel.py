@@ -1,7 +1,11 @@
 """The producer/consumer hand-off under AgentStream: no lost wake-up, order kept, bound held."""
 
+import queue
 import random
 import threading
+import time
+
+import pytest
 
 from tkach_sync.streaming import QUEUE_SIZE, _Channel
 
@@ -49,3 +53,20 @@ def test_a_parked_producer_gives_up_once_the_consumer_left():
     channel.closed.set()
     parked.join(5)
     assert not parked.is_alive()
+
+
+def test_a_timed_get_gives_up_when_nothing_came_and_wakes_when_something_does():
+    channel = _Channel()
+    with pytest.raises(queue.Empty):
+        channel.get(0)
+    started = time.monotonic()
+    with pytest.raises(queue.Empty):
+        channel.get(0.05)
+    assert time.monotonic() - started >= 0.05
+
+    got: list[object] = []
+    waiting = threading.Thread(target=lambda: got.append(channel.get(30)))
+    waiting.start()
+    channel.put("late")  # asleep in the timed wait or about to be: either way it must see it
+    waiting.join(5)
+    assert got == ["late"]
