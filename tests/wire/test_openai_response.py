@@ -72,6 +72,20 @@ def test_reasoning_content_comes_first_as_an_unsigned_thinking_block():
     ]
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"reasoning": "vLLM's name."}, "vLLM's name."),
+        ({"reasoning_content": "DeepSeek's.", "reasoning": "an alias"}, "DeepSeek's."),
+        ({"reasoning": {"effort": "high"}}, None),  # not reasoning text: ignored
+    ],
+)
+def test_reasoning_is_read_under_either_name(fields, expected):
+    response = parse_openai_response(completion({"role": "assistant", "content": "Hi"} | fields))
+    thinking = [ThinkingBlock(thinking=expected)] if expected else []
+    assert response.content == [*thinking, TextBlock("Hi")]
+
+
 def test_a_refusal_is_the_text_and_the_stop_reason():
     message = {"role": "assistant", "content": None, "refusal": "I can't help with that."}
     response = parse_openai_response(completion(message, "stop"))

@@ -224,6 +224,20 @@ def test_a_refusal_streams_as_text_and_stops_as_a_refusal():
     ]
 
 
+def test_reasoning_under_its_newer_name_is_kept_too():
+    accumulator = OpenAIStreamAccumulator()
+    replay(
+        [
+            chunk({"role": "assistant", "reasoning": "Say "}),
+            chunk({"reasoning": "hi."}),
+            chunk({"content": "Hi"}, finish_reason="stop"),
+            "[DONE]",
+        ],
+        accumulator,
+    )
+    assert accumulator.thinking() == [ThinkingBlock(thinking="Say hi.")]
+
+
 def test_an_answer_without_reasoning_has_no_thinking():
     accumulator = OpenAIStreamAccumulator()
     replay([chunk({"content": "Hi"}, finish_reason="stop"), "[DONE]"], accumulator)

@@ -37,6 +37,7 @@ __all__ = [
     "is_error",
     "parse_arguments",
     "parse_usage",
+    "reasoning",
     "stop_reason",
 ]
 
@@ -73,6 +74,12 @@ def parse_usage(wire: object, where: str) -> Usage:
         output_tokens=opt_count(counts, "completion_tokens", where) or 0,
         cache_read_input_tokens=cached,
     )
+
+
+def reasoning(fields: dict[str, Any], where: str) -> str | None:
+    """A message's or delta's reasoning: DeepSeek's ``reasoning_content``, or
+    ``reasoning``, its newer name in vLLM and OpenRouter's."""
+    return opt_str(fields, "reasoning_content", where) or _text(fields.get("reasoning"))
 
 
 def parse_arguments(raw: object) -> dict[str, Any] | None:
@@ -204,7 +211,7 @@ class OpenAIStreamAccumulator:
     end of the body without ``[DONE]``, the answer is flushed as at
     ``[DONE]`` if a ``finish_reason`` came, and is a truncated stream if not.
 
-    ``reasoning_content`` (DeepSeek, Kimi, vLLM) is kept for ``thinking()``,
+    Reasoning (``reasoning_content`` or ``reasoning``) is kept for ``thinking()``,
     not streamed: the agent sends it back with the turn. A ``refusal`` is
     streamed as text, and the answer stops with ``REFUSAL``.
     """
@@ -262,9 +269,9 @@ class OpenAIStreamAccumulator:
             raise error_from_payload(chunk, "the server ended the answer with an error")
         delta = opt_dict(choice, "delta", "choices[0]") or {}
         text = opt_str(delta, "content", "choices[0].delta")
-        reasoning = opt_str(delta, "reasoning_content", "choices[0].delta")
-        if reasoning:
-            self._reasoning.append(reasoning)
+        thought = reasoning(delta, "choices[0].delta")
+        if thought:
+            self._reasoning.append(thought)
         refusal = opt_str(delta, "refusal", "choices[0].delta")
         if refusal:
             self._refused = True

@@ -30,6 +30,7 @@ from ._openai_stream import (
     is_error,
     parse_arguments,
     parse_usage,
+    reasoning,
     stop_reason,
 )
 from ._wire_json import as_dict, as_list, opt_list, opt_str, req_str
@@ -171,9 +172,9 @@ def parse_openai_response(data: object) -> Response:
     where = "choices[0].message"
     message = as_dict(choice.get("message"), where)
     content: list[ContentBlock] = []
-    reasoning = opt_str(message, "reasoning_content", where)
-    if reasoning:
-        content.append(ThinkingBlock(thinking=reasoning))
+    thought = reasoning(message, where)
+    if thought:
+        content.append(ThinkingBlock(thinking=thought))
     text = opt_str(message, "content", where)
     refusal = opt_str(message, "refusal", where)
     if text or refusal:
