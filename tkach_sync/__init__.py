@@ -20,6 +20,7 @@ from .caching import cache_report as cache_report
 from .cancel import CancellationToken as CancellationToken
 from .errors import AgentError as AgentError
 from .errors import ApiError as ApiError
+from .errors import ApprovalDeferred as ApprovalDeferred
 from .errors import BatchNotReady as BatchNotReady
 from .errors import Cancelled as Cancelled
 from .errors import DeserializationError as DeserializationError
@@ -75,6 +76,7 @@ __all__ = [
     "AllowAll",
     "ApiError",
     "ApprovalDecision",
+    "ApprovalDeferred",
     "ApprovalHandler",
     "AutoApprove",
     "BatchNotReady",

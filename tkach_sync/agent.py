@@ -3,28 +3,39 @@
 ``run`` and ``stream`` share one loop (``Agent._drive``); they differ only in
 how a turn reaches the model (``complete`` or ``stream``) and where events go.
 The loop never edits the caller's history: it works on a copy and returns only
-what it appended, also on failure, as ``AgentError.partial``.
+what it appended, also on failure, as ``AgentError.partial``. The history is
+the whole state: one that ends with unanswered tool calls (a deferred
+approval) is resumed by running them first.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .approval import ApprovalHandler
+from .approval import ApprovalDecision, ApprovalHandler
 from .cancel import CancellationToken
-from .errors import Cancelled, MaxTurnsReached, ProviderFailed, RequestCancelled, ToolFailed
+from .errors import (
+    ApprovalDeferred,
+    Cancelled,
+    MaxTurnsReached,
+    ProviderFailed,
+    RequestCancelled,
+    ToolFailed,
+)
 from .events import ContentDelta, Done, MessageDelta, StreamEvent, ToolUse, UsageReport
 from .executor import ToolCall, ToolExecutor, ToolPolicy
 from .messages import (
     CacheControl,
     ContentBlock,
     Message,
+    Role,
     StopReason,
     TextBlock,
+    ToolResultBlock,
     ToolUseBlock,
     Usage,
 )
@@ -46,6 +57,8 @@ class AgentResult:
     """The text of the last assistant message (the partial text, after a cancel)."""
     usage: Usage
     stop_reason: StopReason
+    pending_calls: list[ToolUseBlock] = field(default_factory=list)
+    """The calls a deferred approval left waiting (``AWAITING_APPROVAL``), in order."""
 
 
 class Agent:
@@ -102,22 +115,40 @@ class Agent:
     # --- public API ----------------------------------------------------------
 
     def run(
-        self, history: Sequence[Message], cancel: CancellationToken | None = None
+        self,
+        history: Sequence[Message],
+        cancel: CancellationToken | None = None,
+        *,
+        decisions: Mapping[str, ApprovalDecision] | None = None,
     ) -> AgentResult:
-        """Run the loop to the model's final answer (blocks); failures keep ``.partial``."""
-        return self._drive(history, cancel or CancellationToken(), None)
+        """Run the loop to the model's final answer (blocks); failures keep ``.partial``.
+
+        A history that ends with unanswered tool calls (a run that stopped
+        for a deferred approval) runs them first; ``decisions``, by tool call
+        id, answer for the approval handler.
+        """
+        return self._drive(history, cancel or CancellationToken(), None, decisions or {})
 
     def stream(
-        self, history: Sequence[Message], cancel: CancellationToken | None = None
+        self,
+        history: Sequence[Message],
+        cancel: CancellationToken | None = None,
+        *,
+        decisions: Mapping[str, ApprovalDecision] | None = None,
     ) -> AgentStream:
         """Run the loop in a producer thread and iterate its events as they happen."""
         history = list(history)
-        return AgentStream(lambda token, emit: self._drive(history, token, emit), cancel)
+        decided = dict(decisions or {})
+        return AgentStream(lambda token, emit: self._drive(history, token, emit, decided), cancel)
 
     # --- the loop ------------------------------------------------------------
 
     def _drive(
-        self, history: Sequence[Message], cancel: CancellationToken, emit: EventSink | None
+        self,
+        history: Sequence[Message],
+        cancel: CancellationToken,
+        emit: EventSink | None,
+        decisions: Mapping[str, ApprovalDecision],
     ) -> AgentResult:
         run = _Run(list(history))
         ctx = ToolContext(
@@ -129,6 +160,10 @@ class Agent:
             confine_to_working_dir=self.confine_to_working_dir,
         )
         tool_defs = self._tool_definitions()
+        # A run that stopped for a decision resumes with the calls it left waiting.
+        waiting = _unanswered_calls(run.messages)
+        if waiting and not self._run_tools(run, waiting, ctx, emit, decisions):
+            return run.result()
         for _turn in range(self.max_turns):
             run.check_cancel(cancel)
             request = Request(
@@ -151,15 +186,37 @@ class Agent:
                 if response.stop_reason is StopReason.PAUSE_TURN:
                     continue
                 return run.result()
-            try:
-                results = self.executor.execute_batch(
-                    [ToolCall(c.id, c.name, c.input) for c in calls], ctx, on_event=emit
-                )
-            except Exception as exc:
-                raise ToolFailed(f"the tool executor failed: {exc!r}", run.result()) from exc
-            run.append(Message.user(list(results)))
+            if not self._run_tools(run, calls, ctx, emit, decisions):
+                return run.result()
             run.check_cancel(cancel)
         raise MaxTurnsReached(self.max_turns, run.result())
+
+    def _run_tools(
+        self,
+        run: _Run,
+        calls: list[ToolUseBlock],
+        ctx: ToolContext,
+        emit: EventSink | None,
+        decisions: Mapping[str, ApprovalDecision],
+    ) -> bool:
+        """Run one turn's calls and append their results; False if a deferral stopped them."""
+        try:
+            results = self.executor.execute_batch(
+                [ToolCall(c.id, c.name, c.input) for c in calls],
+                ctx,
+                on_event=emit,
+                decisions=decisions,
+            )
+        except ApprovalDeferred as deferred:
+            if deferred.results:  # the calls before the deferred one ran
+                run.append(Message.user(list(deferred.results)))
+            run.stop_reason = StopReason.AWAITING_APPROVAL
+            run.pending_calls = calls[len(deferred.results) :]
+            return False
+        except Exception as exc:
+            raise ToolFailed(f"the tool executor failed: {exc!r}", run.result()) from exc
+        run.append(Message.user(list(results)))
+        return True
 
     def _call_model(
         self,
@@ -225,6 +282,22 @@ class Agent:
         return defs
 
 
+def _unanswered_calls(messages: Sequence[Message]) -> list[ToolUseBlock]:
+    """The calls of the last assistant message that no tool result after it answers.
+
+    Only while nothing but tool results follows it: a history that moved on
+    (a user wrote again) is not one to resume.
+    """
+    answered: set[str] = set()
+    for message in reversed(messages):
+        if message.role is Role.ASSISTANT:
+            return [call for call in message.tool_uses if call.id not in answered]
+        if not all(isinstance(block, ToolResultBlock) for block in message.content):
+            return []
+        answered.update(result.tool_use_id for result in message.tool_results)
+    return []
+
+
 def _thinking(events: object) -> list[ContentBlock]:
     """The thinking blocks of a streamed turn, from a provider stream that keeps them.
 
@@ -238,7 +311,14 @@ def _thinking(events: object) -> list[ContentBlock]:
 class _Run:
     """The state of one run: the working history and what it appended."""
 
-    __slots__ = ("messages", "new_messages", "pending_text", "stop_reason", "usage")
+    __slots__ = (
+        "messages",
+        "new_messages",
+        "pending_calls",
+        "pending_text",
+        "stop_reason",
+        "usage",
+    )
 
     def __init__(self, history: list[Message]) -> None:
         self.messages = history
@@ -247,6 +327,7 @@ class _Run:
         self.stop_reason = StopReason.END_TURN
         self.pending_text = ""
         """Text of the turn still streaming: kept in the partial result if the run stops."""
+        self.pending_calls: list[ToolUseBlock] = []
 
     def append(self, message: Message) -> None:
         self.messages.append(message)
@@ -262,4 +343,4 @@ class _Run:
             new_messages.append(Message.assistant([TextBlock(self.pending_text)]))
         text = next((m.text for m in reversed(new_messages) if m.role == "assistant"), "")
         stop_reason = StopReason.CANCELLED if cancelled else self.stop_reason
-        return AgentResult(new_messages, text, self.usage, stop_reason)
+        return AgentResult(new_messages, text, self.usage, stop_reason, list(self.pending_calls))

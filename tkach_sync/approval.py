@@ -21,6 +21,8 @@ __all__ = ["ApprovalDecision", "ApprovalFn", "ApprovalHandler", "AutoApprove", "
 class ApprovalDecision:
     allowed: bool
     reason: str | None = None
+    deferred: bool = False
+    """Decide later: the run stops before the call, to be resumed with the decision."""
 
     @classmethod
     def allow(cls) -> ApprovalDecision:
@@ -30,8 +32,22 @@ class ApprovalDecision:
     def deny(cls, reason: str = "denied by the user") -> ApprovalDecision:
         return cls(False, reason)
 
+    @classmethod
+    def defer(cls) -> ApprovalDecision:
+        """Nobody can answer now (a web request that must end, a reviewer away).
+
+        The run ends with ``StopReason.AWAITING_APPROVAL``; its last message
+        holds the call, unanswered (``AgentResult.pending_calls``). Resume by
+        running the agent again on the history with
+        ``decisions={call.id: ApprovalDecision.allow()}`` (or ``deny``): it
+        runs the waiting calls first. Inside a sub-agent, which cannot stop
+        halfway, a deferral denies the call.
+        """
+        return _DEFER
+
 
 _ALLOW = ApprovalDecision(True)
+_DEFER = ApprovalDecision(False, "awaiting a decision", deferred=True)
 
 
 @runtime_checkable

@@ -15,9 +15,10 @@
     │   ├── BatchNotReady          batch results asked for before the batch ended
     │   ├── InvalidRequest         a request the API would refuse, caught before sending
     │   └── RequestCancelled       the call's cancellation token fired
-    └── ToolError                  raised by a tool: the model sees it as an error result
-        ├── InvalidInput
-        └── ToolCancelled
+    ├── ToolError                  raised by a tool: the model sees it as an error result
+    │   ├── InvalidInput
+    │   └── ToolCancelled
+    └── ApprovalDeferred           ``ToolExecutor.execute_batch`` stopped at a deferred call
 
 Tool errors never end a run: the executor turns them into ``is_error`` tool
 results. Provider errors end a run as ``ProviderFailed`` once retries are spent.
@@ -29,10 +30,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .agent import AgentResult
+    from .messages import ToolResultBlock
 
 __all__ = [
     "AgentError",
     "ApiError",
+    "ApprovalDeferred",
     "BatchNotReady",
     "Cancelled",
     "DeserializationError",
@@ -179,3 +182,19 @@ class InvalidInput(ToolError, ValueError):
 
 class ToolCancelled(ToolError):
     """The tool stopped because its cancellation token fired."""
+
+
+# --- approval ----------------------------------------------------------------
+
+
+class ApprovalDeferred(TkachError):
+    """An approval handler deferred a call, so the batch stopped before it.
+
+    Not an error of the run: the agent ends it with ``AWAITING_APPROVAL``.
+    Only code that calls ``ToolExecutor.execute_batch`` itself sees this.
+    ``results`` answers the calls before the deferred one, in order.
+    """
+
+    def __init__(self, results: list[ToolResultBlock]) -> None:
+        super().__init__("the approval handler deferred a call")
+        self.results = results

@@ -10,20 +10,24 @@ group (so no idle worker outlives a batch and nested sub-agents cannot starve a
 shared pool); mutating calls run alone in the caller's thread. Results always
 come back in the model's order. Once the token is cancelled no new tool starts,
 and each skipped call still gets a result, so every ``tool_use`` is answered.
+
+The one exception: a call the approval handler defers ends the batch there,
+unanswered, with ``ApprovalDeferred`` (the agent stops the run and resumes it
+later). The calls before it ran; it and the calls after it did not.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from .approval import ApprovalDecision, ApprovalHandler, AutoApprove, as_approval_fn
 from .cancel import CancellationToken
-from .errors import ToolCancelled, ToolError
+from .errors import ApprovalDeferred, ToolCancelled, ToolError
 from .events import StreamEvent, ToolCallPending, ToolResult
 from .messages import ToolResultBlock
 from .tool import Tool, ToolClass, ToolContext, ToolOutput
@@ -33,7 +37,13 @@ __all__ = ["AllowAll", "ToolCall", "ToolExecutor", "ToolPolicy", "ToolRegistry"]
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[StreamEvent], None]
+Decisions = Mapping[str, ApprovalDecision]
+"""Decisions taken ahead, by ``tool_use_id``: they answer instead of the handler."""
 _Approved = tuple[Tool, dict[str, Any]]
+
+
+class _Deferred:
+    """What the gate says of a call the handler deferred."""
 
 
 @runtime_checkable
@@ -125,18 +135,35 @@ class ToolExecutor:
         return t.tool_class if t is not None else ToolClass.MUTATING
 
     def execute_one(
-        self, call: ToolCall, ctx: ToolContext, *, on_event: EventSink | None = None
+        self,
+        call: ToolCall,
+        ctx: ToolContext,
+        *,
+        on_event: EventSink | None = None,
+        decisions: Decisions | None = None,
     ) -> ToolResultBlock:
-        return self.execute_batch([call], ctx, on_event=on_event)[0]
+        return self.execute_batch([call], ctx, on_event=on_event, decisions=decisions)[0]
 
     def execute_batch(
-        self, calls: Iterable[ToolCall], ctx: ToolContext, *, on_event: EventSink | None = None
+        self,
+        calls: Iterable[ToolCall],
+        ctx: ToolContext,
+        *,
+        on_event: EventSink | None = None,
+        decisions: Decisions | None = None,
     ) -> list[ToolResultBlock]:
-        """Run one model turn's calls; the results are in the calls' order."""
+        """Run one model turn's calls; the results are in the calls' order.
+
+        Raises ``ApprovalDeferred`` if the handler deferred a call (never
+        inside a sub-agent: there a deferral denies).
+        """
         emit = on_event or _ignore
         results: list[ToolResultBlock] = []
         for group in self._groups(list(calls)):
-            results.extend(self._run_group(group, ctx, emit))
+            done, deferred = self._run_group(group, ctx, emit, decisions or {})
+            results.extend(done)
+            if deferred:
+                raise ApprovalDeferred(results)
         return results
 
     # --- internals -----------------------------------------------------------
@@ -156,11 +183,19 @@ class ToolExecutor:
             yield group
 
     def _run_group(
-        self, group: list[ToolCall], ctx: ToolContext, emit: EventSink
-    ) -> list[ToolResultBlock]:
+        self, group: list[ToolCall], ctx: ToolContext, emit: EventSink, decisions: Decisions
+    ) -> tuple[list[ToolResultBlock], bool]:
+        """The group's results, and whether a deferral cut it short."""
         # Gate every call first, in order (a human answers one prompt at a time),
         # then run the approved ones: alone, or on a pool if several are read-only.
-        gated = [self._gate(call, ctx, emit) for call in group]
+        gated: list[ToolResultBlock | _Approved] = []
+        for call in group:
+            outcome = self._gate(call, ctx, emit, decisions)
+            if isinstance(outcome, _Deferred):
+                break
+            gated.append(outcome)
+        deferred = len(gated) < len(group)
+        group = group[: len(gated)]
         parallel = sum(isinstance(g, tuple) for g in gated) >= 2
         pool = (
             ThreadPoolExecutor(min(len(group), self.max_workers), "tkach-tool")
@@ -184,15 +219,16 @@ class ToolExecutor:
                     block = item
                 emit(ToolResult(block.tool_use_id, block.content, block.is_error))
                 results.append(block)
-            return results
+            return results, deferred
         finally:
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _gate(
-        self, call: ToolCall, ctx: ToolContext, emit: EventSink
-    ) -> ToolResultBlock | _Approved:
-        """The tool and its validated input if the call may run, else its error result."""
+        self, call: ToolCall, ctx: ToolContext, emit: EventSink, decisions: Decisions
+    ) -> ToolResultBlock | _Approved | _Deferred:
+        """The tool and its validated input if the call may run, ``_Deferred`` if
+        the handler deferred it, else its error result."""
         if ctx.cancel.is_cancelled:
             return _error(call, "cancelled: the run was cancelled before this tool started")
         t = self.registry.get(call.name)
@@ -206,9 +242,15 @@ class ToolExecutor:
         if not self._is_allowed(call.name):
             return _error(call, f"tool {call.name!r} is not allowed by the tool policy")
         emit(ToolCallPending(call.id, call.name, call.input, t.tool_class))
-        decision = self._ask_approval(call, t.tool_class, ctx.cancel)
+        decision = decisions.get(call.id)
+        if decision is None:
+            decision = self._ask_approval(call, t.tool_class, ctx.cancel)
         if decision is None:
             return _error(call, "cancelled: the run was cancelled while awaiting approval")
+        if decision.deferred:
+            if ctx.depth == 0:
+                return _Deferred()
+            return _error(call, "denied: deferred, but a sub-agent cannot wait for a decision")
         if not decision.allowed:
             return _error(call, f"denied: {decision.reason or 'no reason given'}")
         return t, valid_input
@@ -216,7 +258,7 @@ class ToolExecutor:
     def _ask_approval(
         self, call: ToolCall, tool_class: ToolClass, cancel: CancellationToken
     ) -> ApprovalDecision | None:
-        """The handler's decision, or None if the token fired first.
+        """The handler's decision, or None once the token fired.
 
         The handler runs in its own thread so a cancel wins over a hung prompt;
         a handler that raises denies the call (a broken gate stays closed).
@@ -239,6 +281,8 @@ class ToolExecutor:
         with cancel.on_cancel(done.set):
             threading.Thread(target=ask, name="tkach-approval", daemon=True).start()
             done.wait()
+        if cancel.is_cancelled:  # the cancel wins, also over an answer that raced it
+            return None
         return answer[0] if answer else None
 
     def _run(

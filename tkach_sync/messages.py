@@ -44,6 +44,8 @@ class StopReason(StrEnum):
     REFUSAL = "refusal"
     CANCELLED = "cancelled"
     """Runtime-only: the run was cancelled; never sent by a provider."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """Runtime-only: an approval handler deferred a call; resume with the decision."""
 
 
 class CacheControl(BaseModel):

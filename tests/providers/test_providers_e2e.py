@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tkach_sync import (
     Agent,
     ApiError,
+    ApprovalDecision,
     CancellationToken,
     ContentDelta,
     DeserializationError,
@@ -151,6 +152,50 @@ def test_thinking_goes_back_with_its_turn(make, server, streaming):
     else:
         assert sent_back["reasoning_content"] == "Let me see."
         assert sent_back["content"] == "Looking."
+
+
+def test_a_deferred_write_resumes_as_a_valid_request(make, server, tmp_path):
+    """The resumed request answers every call: the one before the deferral, then the rest."""
+    server.add(
+        Turn.tool_calls(
+            ToolCallSpec("glob", {"pattern": "*"}, id="call_g"),
+            ToolCallSpec("write", {"file_path": "a.txt", "content": "hi"}, id="call_w"),
+        )
+    )
+    server.add(Turn.text("Written."))
+
+    def defer_writes(name, input, tool_class):
+        if name == "write":
+            return ApprovalDecision.defer()
+        return ApprovalDecision.allow()
+
+    agent = Agent(
+        provider=make(),
+        model="m",
+        tools=tools.defaults(),
+        approval=defer_writes,
+        working_dir=tmp_path,
+    )
+    history = [Message.user_text("write a.txt")]
+    first = agent.run(history)
+    assert [c.id for c in first.pending_calls] == ["call_w"]
+    assert not (tmp_path / "a.txt").exists()
+    assert len(server.requests) == 1
+
+    history += first.new_messages
+    resumed = agent.run(history, decisions={"call_w": ApprovalDecision.allow()})
+    assert resumed.text == "Written."
+    assert (tmp_path / "a.txt").read_text() == "hi"
+    sent = server.requests[1].json()["messages"]
+    if make.kind == "anthropic":
+        answered = [[b["tool_use_id"] for b in m["content"]] for m in sent[2:]]
+        assert answered == [["call_g"], ["call_w"]]
+        assert [m["role"] for m in sent] == ["user", "assistant", "user", "user"]
+    else:
+        assert [(m["role"], m.get("tool_call_id")) for m in sent[2:]] == [
+            ("tool", "call_g"),
+            ("tool", "call_w"),
+        ]
 
 
 # --- errors and retries ------------------------------------------------------------
