@@ -78,6 +78,7 @@ def test_the_examples_are_all_found() -> None:
         "streaming_cancel",
         "streaming_resilience",
         "approval_flow",
+        "deferred_approval",
         "parallel_tools",
         "custom_tool",
         "anthropic_caching",
