@@ -155,7 +155,8 @@ class AgentStream:
     After a cancel the iteration ends once the events sent before the cancel
     were handed out, and ``result()`` raises ``Cancelled`` with the partial
     result. Any other failure raises its ``AgentError`` from the iteration
-    and again from ``result()``.
+    and again from ``result()``. ``events(idle=...)`` iterates the same way
+    and also says when nothing happened for a while.
     """
 
     def __init__(self, drive: Drive, cancel: CancellationToken | None = None) -> None:
