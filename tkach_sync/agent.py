@@ -11,12 +11,12 @@ approval) is resumed by running them first.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .approval import ApprovalDecision, ApprovalHandler
+from .approval import ApprovalHandler
 from .cancel import CancellationToken
 from .errors import (
     ApprovalDeferred,
@@ -27,7 +27,7 @@ from .errors import (
     ToolFailed,
 )
 from .events import ContentDelta, Done, MessageDelta, StreamEvent, ToolUse, UsageReport
-from .executor import ToolCall, ToolExecutor, ToolPolicy
+from .executor import Decisions, ToolCall, ToolExecutor, ToolPolicy
 from .messages import (
     CacheControl,
     ContentBlock,
@@ -119,7 +119,7 @@ class Agent:
         history: Sequence[Message],
         cancel: CancellationToken | None = None,
         *,
-        decisions: Mapping[str, ApprovalDecision] | None = None,
+        decisions: Decisions | None = None,
     ) -> AgentResult:
         """Run the loop to the model's final answer (blocks); failures keep ``.partial``.
 
@@ -134,7 +134,7 @@ class Agent:
         history: Sequence[Message],
         cancel: CancellationToken | None = None,
         *,
-        decisions: Mapping[str, ApprovalDecision] | None = None,
+        decisions: Decisions | None = None,
     ) -> AgentStream:
         """Run the loop in a producer thread and iterate its events as they happen."""
         history = list(history)
@@ -148,7 +148,7 @@ class Agent:
         history: Sequence[Message],
         cancel: CancellationToken,
         emit: EventSink | None,
-        decisions: Mapping[str, ApprovalDecision],
+        decisions: Decisions,
     ) -> AgentResult:
         run = _Run(list(history))
         ctx = ToolContext(
@@ -197,7 +197,7 @@ class Agent:
         calls: list[ToolUseBlock],
         ctx: ToolContext,
         emit: EventSink | None,
-        decisions: Mapping[str, ApprovalDecision],
+        decisions: Decisions,
     ) -> bool:
         """Run one turn's calls and append their results; False if a deferral stopped them."""
         try:
